@@ -1,0 +1,1 @@
+"""The Qt desktop app of Backprop Lab."""
