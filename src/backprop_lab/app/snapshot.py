@@ -29,6 +29,9 @@ class Snapshot:
     weight_gradients: tuple = ()
     bias_gradients: tuple = ()
 
+    # rows of the training data in the last step's minibatch
+    batch_indices: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
     # history since the previous snapshot
     new_steps: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     new_train_costs: np.ndarray = field(default_factory=lambda: np.zeros(0))
