@@ -5,6 +5,7 @@ from pathlib import Path
 
 _CANDIDATES = (
     Path(__file__).resolve().parents[2] / "resources",
+    Path(getattr(sys, "_MEIPASS", "/nonexistent")) / "resources",
     Path(sys.prefix) / "share" / "backprop-lab" / "resources",
 )
 
