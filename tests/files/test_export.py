@@ -2,7 +2,9 @@
 
 import csv
 import json
+import re
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -229,3 +231,30 @@ def test_history_csv_has_a_row_per_step_and_a_norm_per_layer(tmp_path):
 def test_history_csv_of_an_untrained_project_is_refused(tmp_path):
     with pytest.raises(ExportError, match="no training history"):
         export_history_csv(None, tmp_path / "h.csv")
+
+
+def formats_snippet() -> str:
+    """The NumPy code block of docs/formats.md that reads an NPZ export."""
+    text = (Path(__file__).parents[2] / "docs" / "formats.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    (snippet,) = [b for b in blocks if 'np.load("net.npz"' in b]
+    return snippet
+
+
+@pytest.mark.parametrize(
+    "sizes, activations",
+    [
+        ([64, 16, 16, 10], ["relu", "leaky_relu", "softmax"]),
+        ([2, 8, 8, 1], ["tanh", "linear", "sigmoid"]),
+    ],
+)
+def test_the_documented_numpy_snippet_reproduces_the_engine_outputs(
+    tmp_path, monkeypatch, sizes, activations
+):
+    net = trained_looking(sizes, activations, seed=7)
+    export_npz(net, tmp_path / "net.npz", cost="quadratic")
+    X = np.random.default_rng(8).normal(0, 1, (40, sizes[0]))
+    monkeypatch.chdir(tmp_path)
+    namespace = {"X": X}
+    exec(formats_snippet(), namespace)
+    np.testing.assert_allclose(namespace["outputs"], net.predict(X), rtol=0, atol=1e-12)
