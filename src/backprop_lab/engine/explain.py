@@ -340,7 +340,8 @@ def _with_parameter(net, layer, j, k, value):
     return other
 
 
-def _parameter(net, layer, j, k) -> float:
+def parameter_value(net, layer, j, k=None) -> float:
+    """The value of weight w_jk (k given) or bias b_j of weight layer `layer`."""
     if k is None:
         return float(net.biases[layer][j])
     return float(net.weights[layer][j, k])
@@ -360,7 +361,7 @@ def nudge(net, X, Y, layer, j, k, dw, cost="quadratic") -> Nudge:
         raise ValueError("a removed connection cannot be nudged; restore it first")
     gradient = _gradient(net, X, Y, layer, j, k, cost)
     before = net.cost(X, Y, cost)
-    moved = _with_parameter(net, layer, j, k, _parameter(net, layer, j, k) + dw)
+    moved = _with_parameter(net, layer, j, k, parameter_value(net, layer, j, k) + dw)
     after = moved.cost(X, Y, cost)
     return Nudge(gradient, dw, gradient * dw, after - before, before, after)
 
@@ -381,7 +382,7 @@ def relative_error(backprop: float, numeric: float) -> float:
 
 def numeric_gradient(net, X, Y, layer, j, k=None, cost="quadratic", eps=1e-6):
     """(C(w + eps) - C(w - eps)) / 2 eps on copies; k=None for the bias."""
-    value = _parameter(net, layer, j, k)
+    value = parameter_value(net, layer, j, k)
     plus = _with_parameter(net, layer, j, k, value + eps).cost(X, Y, cost)
     minus = _with_parameter(net, layer, j, k, value - eps).cost(X, Y, cost)
     return (plus - minus) / (2.0 * eps)
