@@ -1,0 +1,367 @@
+"""The trainer: steps, epochs, history, divergence, stop, reset, edits."""
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from backprop_lab.engine import (
+    CostHistory,
+    Network,
+    Trainer,
+    TrainingSettings,
+    make_dataset,
+)
+
+
+def _data(rng, n=40, n_in=2, n_out=1):
+    X = rng.normal(size=(n, n_in))
+    Y = (rng.random((n, n_out)) > 0.5).astype(float)
+    return X, Y
+
+
+def _max_diff(first, second):
+    return max(float(np.abs(a - b).max()) for a, b in zip(first, second, strict=True))
+
+
+@pytest.mark.parametrize(
+    "activations, cost",
+    [
+        (["tanh", "tanh", "sigmoid"], "quadratic"),
+        (["relu", "leaky_relu", "sigmoid"], "cross_entropy"),
+        (["sigmoid", "linear", "linear"], "quadratic"),
+        (["tanh", "relu", "softmax"], "cross_entropy"),
+        (["leaky_relu", "sigmoid", "softmax"], "quadratic"),
+    ],
+)
+def test_one_step_equals_backprop_gradients_and_sgd_update(activations, cost):
+    rng = np.random.default_rng(1)
+    n_out = 3 if activations[-1] == "softmax" else 1
+    X, Y = _data(rng, n_out=n_out)
+    if n_out == 3:
+        Y = np.eye(3)[rng.integers(0, 3, len(X))]
+    net = Network([2, 5, 4, n_out], activations, seed=3)
+    reference = net.copy()
+    trainer = Trainer(net, X, Y, cost=cost, batch_size=8, learning_rate=0.3)
+
+    trainer.step()
+
+    rows = trainer.last_batch_indices
+    expected = reference.gradients(X[rows], Y[rows], cost)
+    got = trainer.last_gradients
+    assert got.cost == pytest.approx(expected.cost, rel=1e-12)
+    assert _max_diff(got.weights, expected.weights) < 1e-12
+    assert _max_diff(got.biases, expected.biases) < 1e-12
+    assert _max_diff(got.deltas, expected.deltas) < 1e-12
+    assert _max_diff(got.activations[1:], expected.activations[1:]) < 1e-12
+    moved = [w - 0.3 * g for w, g in zip(reference.weights, expected.weights)]
+    assert _max_diff(net.weights, moved) < 1e-12
+
+
+def test_full_batch_goes_in_order_and_counts_an_epoch_per_step():
+    rng = np.random.default_rng(2)
+    X, Y = _data(rng, n=12)
+    trainer = Trainer(Network([2, 3, 1], ["tanh", "sigmoid"]), X, Y, batch_size=12)
+    trainer.step(3)
+    assert trainer.steps == 3 and trainer.epochs == 3
+    assert np.array_equal(trainer.last_batch_indices, np.arange(12))
+
+
+def test_minibatches_visit_every_example_once_per_epoch():
+    rng = np.random.default_rng(3)
+    X, Y = _data(rng, n=25)
+    trainer = Trainer(Network([2, 3, 1], ["tanh", "sigmoid"]), X, Y, batch_size=10)
+    seen = []
+    for _ in range(3):
+        trainer.step()
+        seen.append(trainer.last_batch_indices.copy())
+    assert [len(s) for s in seen] == [10, 10, 5]
+    assert sorted(np.concatenate(seen)) == list(range(25))
+    assert trainer.epochs == 1
+    trainer.step()
+    assert trainer.epochs == 1 and trainer.steps == 4
+
+
+def test_history_has_every_step_norms_and_a_test_cost_every_test_every():
+    rng = np.random.default_rng(4)
+    X, Y = _data(rng)
+    net = Network([2, 4, 3, 1], ["tanh", "tanh", "sigmoid"])
+    trainer = Trainer(net, X, Y, X_test=X[:10], Y_test=Y[:10], test_every=5)
+    last = trainer.step(23)
+    history = trainer.history
+    assert list(history.steps) == list(range(1, 24))
+    assert history.train[-1] == last
+    assert history.grad_norms.shape == (23, 3)
+    assert list(history.test_steps) == [5, 10, 15, 20]
+    trainer.step(2)
+    expected = trainer.net.cost(X[:10], Y[:10], "quadratic")
+    assert history.test[-1] == pytest.approx(expected)
+
+
+def test_grad_norms_are_norms_of_the_reported_gradients():
+    rng = np.random.default_rng(5)
+    X, Y = _data(rng)
+    trainer = Trainer(Network([2, 4, 1], ["relu", "sigmoid"]), X, Y)
+    trainer.step(4)
+    g = trainer.last_gradients
+    expected = [
+        np.sqrt((w**2).sum() + (b**2).sum()) for w, b in zip(g.weights, g.biases)
+    ]
+    assert np.allclose(trainer.history.grad_norms[-1], expected)
+
+
+def test_history_grows_past_its_first_capacity():
+    history = CostHistory(2)
+    for step in range(1000):
+        history.append(step, float(step), [1.0, 2.0])
+    assert len(history) == 1000
+    assert history.train[999] == 999.0 and history.grad_norms.shape == (1000, 2)
+
+
+def test_divergence_on_spiral_keeps_finite_weights_and_says_why():
+    data = make_dataset({"kind": "builtin", "name": "spiral", "n_points": 200})
+    net = Network([2, 8, 8, 1], ["relu", "relu", "linear"], seed=0)
+    trainer = Trainer.from_settings(
+        net, data, TrainingSettings(learning_rate=100.0, batch_size=10)
+    )
+    trainer.step(200)
+    assert trainer.diverged is not None
+    assert "try a smaller learning rate" in trainer.diverged
+    assert f"step {trainer.steps + 1}" in trainer.diverged
+    assert trainer.stopped_reason == trainer.diverged
+    assert all(np.isfinite(w).all() for w in net.weights)
+    assert all(np.isfinite(b).all() for b in net.biases)
+    assert np.isfinite(trainer.history.train).all()
+    steps = trainer.steps
+    trainer.step(5)
+    assert trainer.steps == steps
+
+
+def test_divergence_is_caught_when_only_the_parameters_overflow():
+    net = Network([1, 1], ["linear"])
+    net.weights[0][...] = 1.5e308
+    trainer = Trainer(net, [[0.0]], [[1.0]], learning_rate=1e308)
+    trainer.step(5)
+    assert trainer.diverged is not None and "step 1;" in trainer.diverged
+    assert net.weights[0][0, 0] == 1.5e308 and net.biases[0][0] == 0.0
+
+
+def test_huge_but_finite_parameters_are_not_taken_for_divergence():
+    net = Network([1, 1], ["linear"])
+    net.weights[0][...] = 1.5e308
+    net.biases[0][...] = 1.5e308
+    trainer = Trainer(net, [[0.0]], [[1.5e308]], learning_rate=0.1)
+    trainer.step(3)
+    assert trainer.diverged is None and trainer.steps == 3
+
+
+def test_smaller_learning_rate_after_divergence_lets_training_go_on():
+    data = make_dataset({"kind": "builtin", "name": "spiral"})
+    net = Network([2, 8, 1], ["tanh", "linear"], seed=0)
+    trainer = Trainer.from_settings(net, data, TrainingSettings(learning_rate=100.0))
+    trainer.reset()
+    trainer.step(100)
+    assert trainer.diverged
+    trainer.reset()
+    trainer.set_settings(TrainingSettings(learning_rate=0.01))
+    trainer.step(10)
+    assert trainer.diverged is None and trainer.steps == 10
+
+
+def test_reset_gives_the_same_weights_and_the_same_costs():
+    rng = np.random.default_rng(6)
+    X, Y = _data(rng)
+    net = Network([2, 5, 1], ["tanh", "sigmoid"], seed=4)
+    start = [w.copy() for w in net.weights]
+    trainer = Trainer(net, X, Y, optimizer="adam", batch_size=7)
+    trainer.step(30)
+    first_costs = trainer.history.train.copy()
+    trainer.reset()
+    assert trainer.steps == 0 and trainer.epochs == 0 and len(trainer.history) == 0
+    assert trainer.last_gradients is None
+    assert _max_diff(net.weights, start) == 0.0
+    trainer.step(30)
+    assert np.array_equal(trainer.history.train, first_costs)
+
+
+def test_reinitialize_draws_new_weights_and_keeps_masks():
+    rng = np.random.default_rng(7)
+    X, Y = _data(rng)
+    net = Network([2, 5, 1], ["tanh", "sigmoid"], seed=4)
+    net.masks[0][2, 1] = 0.0
+    net.weights[0][2, 1] = 0.0
+    trainer = Trainer(net, X, Y)
+    before = trainer.net.weights[0].copy()
+    trainer.reinitialize(99)
+    after = trainer.net.weights[0]
+    assert not np.allclose(before, after)
+    assert after[2, 1] == 0.0
+    trainer.step(3)
+    trainer.reset()
+    assert np.array_equal(trainer.net.weights[0], after)
+
+
+def test_request_stop_from_another_thread_returns_early():
+    rng = np.random.default_rng(8)
+    X, Y = _data(rng, n=500)
+    trainer = Trainer(Network([2, 16, 1], ["tanh", "sigmoid"]), X, Y)
+    stopper = threading.Timer(0.05, trainer.request_stop)
+    stopper.start()
+    start = time.perf_counter()
+    trainer.step(10_000_000)
+    stopper.join()
+    assert time.perf_counter() - start < 20
+    assert 0 < trainer.steps < 10_000_000
+    steps = trainer.steps
+    trainer.step(2)
+    assert trainer.steps == steps + 2
+
+
+def test_stop_conditions_max_steps_and_target_cost():
+    rng = np.random.default_rng(9)
+    X, Y = _data(rng)
+    trainer = Trainer(Network([2, 4, 1], ["tanh", "sigmoid"]), X, Y, max_steps=7)
+    trainer.step(100)
+    assert trainer.steps == 7 and "maximum of 7 steps" in trainer.stopped_reason
+    trainer.set_settings(TrainingSettings(target_cost=1e9))
+    trainer.step(100)
+    assert trainer.steps == 7 and "target cost" in trainer.stopped_reason
+    trainer.reset()
+    trainer.step(100)
+    assert trainer.steps == 1 and "at step 1" in trainer.stopped_reason
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_removed_connections_stay_zero_through_every_optimizer(optimizer):
+    rng = np.random.default_rng(10)
+    X, Y = _data(rng)
+    net = Network([2, 6, 1], ["tanh", "sigmoid"], seed=1)
+    for layer, j, k in [(0, 1, 0), (0, 4, 1), (1, 0, 3)]:
+        net.masks[layer][j, k] = 0.0
+        net.weights[layer][j, k] = 0.0
+    trainer = Trainer(net, X, Y, optimizer=optimizer, l1=0.01, l2=0.01)
+    trainer.step(50)
+    for w, m in zip(net.weights, net.masks):
+        assert np.all(w[m == 0] == 0.0)
+        assert np.all(w[m == 1] != 0.0)
+    for g, m in zip(trainer.last_gradients.weights, net.masks):
+        assert np.all(g[m == 0] == 0.0)
+
+
+def test_set_network_mid_training_keeps_weights_counters_and_state():
+    rng = np.random.default_rng(11)
+    X, Y = _data(rng)
+    net = Network([2, 4, 1], ["tanh", "sigmoid"])
+    trainer = Trainer(net, X, Y, optimizer="momentum")
+    trainer.step(10)
+    edited = Network.from_parameters(
+        [trainer.net.weights[0], np.vstack([trainer.net.weights[1]])],
+        trainer.net.biases,
+        ["tanh", "sigmoid"],
+    )
+    edited.weights[1][0, 2] = 0.5
+    velocity = trainer._optimizer.velocity.copy()
+    trainer.set_network(edited)
+    assert trainer.net is edited
+    assert edited.weights[1][0, 2] == 0.5
+    assert np.array_equal(trainer._optimizer.velocity, velocity)
+    trainer.step(1)
+    assert trainer.steps == 11 and len(trainer.history) == 11
+
+
+def test_set_network_with_a_new_shape_resets_only_that_layers_state():
+    rng = np.random.default_rng(12)
+    X, Y = _data(rng)
+    trainer = Trainer(Network([2, 4, 1], ["tanh", "sigmoid"]), X, Y, optimizer="adam")
+    trainer.step(5)
+    first = trainer._optimizer.first.copy()
+    trainer.set_network(Network([2, 4, 2], ["tanh", "sigmoid"]))
+    kept = trainer._optimizer.first
+    assert np.array_equal(kept[:12], first[:12]) and first[:12].any()
+    assert not kept[12:].any() and trainer._optimizer.t == 5
+    assert trainer.history.grad_norms.shape == (5, 2)
+    trainer.set_data(X, np.hstack([Y, 1 - Y]))
+    trainer.step(2)
+    assert trainer.steps == 2
+
+
+def test_replaced_network_arrays_are_trained_from_their_new_values():
+    rng = np.random.default_rng(13)
+    X, Y = _data(rng)
+    trainer = Trainer(Network([2, 3, 1], ["tanh", "sigmoid"]), X, Y)
+    trainer.step()
+    trainer.net.weights[0] = np.zeros((3, 2))
+    trainer.step()
+    assert np.abs(trainer.net.weights[0]).max() < 0.1
+
+
+def test_set_data_starts_the_counters_and_history_over():
+    rng = np.random.default_rng(14)
+    X, Y = _data(rng)
+    trainer = Trainer(Network([2, 3, 1], ["tanh", "sigmoid"]), X, Y)
+    trainer.step(5)
+    trainer.set_data(X[:20], Y[:20])
+    assert trainer.steps == 0 and len(trainer.history) == 0
+    with pytest.raises(ValueError, match="same"):
+        trainer.set_data(X[:20], Y[:10])
+
+
+def test_mismatched_data_and_network_are_refused_with_a_sentence():
+    rng = np.random.default_rng(15)
+    X, Y = _data(rng)
+    trainer = Trainer(Network([2, 3, 1], ["tanh", "sigmoid"]), X, Y)
+    trainer.set_network(Network([3, 3, 1], ["tanh", "sigmoid"]))
+    with pytest.raises(ValueError, match="3 inputs"):
+        trainer.step()
+
+
+def test_accuracy_for_classification_and_none_for_regression():
+    data = make_dataset({"kind": "builtin", "name": "gaussians", "noise": 0.0})
+    net = Network([2, 4, 1], ["tanh", "sigmoid"])
+    trainer = Trainer.from_settings(net, data, TrainingSettings(learning_rate=1.0))
+    trainer.step(300)
+    assert trainer.accuracy() > 0.95
+    cost, accuracy = trainer.evaluate(data.X_test, data.Y_test)
+    assert cost < 0.1 and accuracy > 0.95
+    plane = make_dataset({"kind": "builtin", "name": "plane"})
+    regression = Trainer.from_settings(
+        Network([2, 3, 1], ["tanh", "linear"]), plane, TrainingSettings()
+    )
+    assert regression.accuracy() is None
+
+
+def test_float32_network_trains_in_float32():
+    data = make_dataset({"kind": "builtin", "name": "xor"})
+    net = Network([2, 8, 1], ["tanh", "sigmoid"], dtype=np.float32)
+    trainer = Trainer.from_settings(net, data, TrainingSettings(learning_rate=0.5))
+    first = trainer.step()
+    trainer.step(200)
+    assert net.weights[0].dtype == np.float32
+    assert trainer.last_gradients.weights[0].dtype == np.float32
+    assert trainer.history.train[-1] < first
+
+
+def test_settings_round_trip_and_refuse_bad_values():
+    settings = TrainingSettings(optimizer="adam", max_steps=50, target_cost=0.01)
+    assert TrainingSettings.from_dict(settings.to_dict()) == settings
+    with pytest.raises(ValueError, match="learning_rate"):
+        TrainingSettings.from_dict({"learning_rate": -1})
+    with pytest.raises(ValueError, match="unknown training setting"):
+        TrainingSettings.from_dict({"speed": 1})
+    with pytest.raises(ValueError, match="batch_size"):
+        TrainingSettings.from_dict({"batch_size": 2.5})
+    with pytest.raises(ValueError, match="cost"):
+        TrainingSettings(cost="cross_entropy").validate("linear")
+
+
+def test_changing_the_optimizer_resets_its_state_and_keeping_it_does_not():
+    rng = np.random.default_rng(16)
+    X, Y = _data(rng)
+    trainer = Trainer(Network([2, 3, 1], ["tanh", "sigmoid"]), X, Y, optimizer="adam")
+    trainer.step(3)
+    state = trainer._optimizer
+    trainer.set_settings(TrainingSettings(optimizer="adam", learning_rate=0.01))
+    assert trainer._optimizer is state and state.learning_rate == 0.01
+    trainer.set_settings(TrainingSettings(optimizer="momentum"))
+    assert not trainer._optimizer.velocity.any()
