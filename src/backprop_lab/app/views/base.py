@@ -1,0 +1,231 @@
+"""What every live view shares: the view protocol, colours, levels, export.
+
+Views live on the GUI thread. `update_snapshot` always records what the
+snapshot adds to a history (cheap), but redraws only while the view is
+visible; a hidden view redraws from its last snapshot when it is shown.
+"""
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+import pyqtgraph.exporters
+from PySide6.QtCore import QRect, QRectF, QSize
+from PySide6.QtGui import QPainter
+from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtWidgets import QWidget
+
+logger = logging.getLogger(__name__)
+
+# negative weights blue, zero white, positive red
+DIVERGING = pg.ColorMap([0.0, 0.5, 1.0], ["#2166ac", "#f7f7f7", "#b2182b"])
+
+# one colour per class (points, argmax maps) and per layer (curves)
+PALETTE = (
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#ff7f0e",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
+
+BACKGROUND = "w"
+FOREGROUND = "#303030"
+
+
+def palette_color(i: int) -> str:
+    return PALETTE[i % len(PALETTE)]
+
+
+def thin_pen(color, style=None):
+    """A cosmetic 1-pixel pen."""
+    pen = pg.mkPen(color, width=1)
+    pen.setCosmetic(True)
+    if style is not None:
+        pen.setStyle(style)
+    return pen
+
+
+def graphics_layout() -> pg.GraphicsLayoutWidget:
+    """A white graphics area for a view."""
+    widget = pg.GraphicsLayoutWidget()
+    widget.setBackground(BACKGROUND)
+    widget.ci.setContentsMargins(4, 4, 4, 4)
+    return widget
+
+
+def style_plot(plot: pg.PlotItem) -> None:
+    """Dark axes and labels on the white background."""
+    for name in ("left", "bottom", "right", "top"):
+        axis = plot.getAxis(name)
+        axis.setPen(FOREGROUND)
+        axis.setTextPen(FOREGROUND)
+        axis.enableAutoSIPrefix(False)
+
+
+def color_bar(values=(-1.0, 1.0)) -> pg.ColorBarItem:
+    """A fixed (not draggable) diverging colour bar."""
+    bar = pg.ColorBarItem(
+        values=values, colorMap=DIVERGING, interactive=False, width=12
+    )
+    axis = bar.getAxis("right")
+    axis.enableAutoSIPrefix(False)
+    axis.setTextPen(FOREGROUND)
+    return bar
+
+
+def place_image(image: pg.ImageItem, shape, rect) -> None:
+    """Give the image a blank picture of `shape` stretched over rect (x, y, w, h).
+
+    Later setImage calls of the same shape keep the placement.
+    """
+    image.setImage(np.zeros(shape), autoLevels=False, levels=(0.0, 1.0))
+    image.setRect(QRectF(*(float(v) for v in rect)))
+
+
+class SymmetricLevels:
+    """Colour levels (-s, s) that follow max|values| with hysteresis.
+
+    s grows at once when values leave the range (with headroom) and shrinks
+    only when they use less than a third of it, so colours do not jump with
+    every frame.
+    """
+
+    HEADROOM = 1.25
+    SHRINK_BELOW = 1 / 3
+
+    def __init__(self, floor=1e-12):
+        self.floor = floor
+        self.scale = None
+
+    def reset(self) -> None:
+        self.scale = None
+
+    def update(self, peak: float) -> tuple[float, float]:
+        peak = float(peak) if np.isfinite(peak) else 0.0
+        peak = max(peak, self.floor)
+        if (
+            self.scale is None
+            or peak > self.scale
+            or peak < self.scale * self.SHRINK_BELOW
+        ):
+            self.scale = peak * self.HEADROOM
+        return -self.scale, self.scale
+
+
+def peak_magnitude(arrays) -> float:
+    """max |value| over arrays, ignoring non-finite values; 0 for none."""
+    peak = 0.0
+    for array in arrays:
+        if array.size:
+            finite = np.abs(array[np.isfinite(array)])
+            if finite.size:
+                peak = max(peak, float(finite.max()))
+    return peak
+
+
+def write_svg(item, path: Path) -> None:
+    """Paint the item's part of its scene into an SVG file.
+
+    Painted through QSvgGenerator: pyqtgraph's SVGExporter (0.14) cannot
+    parse the closed paths that Qt 6 writes and raises on every plot.
+    """
+    source = item.sceneBoundingRect()
+    width, height = max(int(source.width()), 1), max(int(source.height()), 1)
+    generator = QSvgGenerator()
+    generator.setFileName(str(path))
+    generator.setSize(QSize(width, height))
+    generator.setViewBox(QRect(0, 0, width, height))
+    generator.setTitle(path.stem)
+    painter = QPainter(generator)
+    try:
+        item.scene().render(painter, QRectF(0, 0, width, height), source)
+    finally:
+        painter.end()
+    if not path.exists():
+        raise OSError(f"{path.name} could not be written")
+
+
+class View(QWidget):
+    """Base of the live views: one snapshot in, redraw when visible."""
+
+    title = "view"
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.snapshot = None
+        self.dataset = None
+        self._stale = False
+
+    @classmethod
+    def applies_to(cls, dataset) -> bool:
+        """True when the view has something to show for this data."""
+        return True
+
+    def reset(self) -> None:
+        """Forget the history and the last snapshot."""
+        self.snapshot = None
+        self._stale = False
+        self._clear()
+
+    def set_dataset(self, dataset) -> None:
+        self.dataset = dataset
+        self._on_dataset_changed()
+
+    def update_snapshot(self, snapshot) -> None:
+        """Record the snapshot; redraw now if visible, else when shown."""
+        if snapshot.history_reset:
+            self._clear()
+        self.snapshot = snapshot
+        self._record(snapshot)
+        if self.isVisible():
+            self._stale = False
+            self._draw()
+        else:
+            self._stale = True
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale and self.snapshot is not None:
+            self._stale = False
+            self._draw()
+
+    def export_image(self, path) -> None:
+        """Write what the view shows to a .png or .svg file."""
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix not in (".png", ".svg"):
+            raise ValueError(f"{path.name}: an image must end in .png or .svg")
+        item = self._export_item()
+        if suffix == ".png":
+            exporter = pg.exporters.ImageExporter(item)
+            width = max(int(item.boundingRect().width()), 200)
+            exporter.parameters()["width"] = width
+            exporter.export(str(path))
+        else:
+            write_svg(item, path)
+        logger.debug("exported %s to %s", self.title, path)
+
+    # what subclasses provide
+
+    def _export_item(self):
+        raise NotImplementedError
+
+    def _clear(self) -> None:
+        """Empty histories and items (reset, or a snapshot's history_reset)."""
+
+    def _on_dataset_changed(self) -> None:
+        """Show the new data (points, ranges)."""
+
+    def _record(self, snapshot) -> None:
+        """Keep what the snapshot adds to a history; runs even when hidden."""
+
+    def _draw(self) -> None:
+        """Draw self.snapshot into the items."""
+        raise NotImplementedError

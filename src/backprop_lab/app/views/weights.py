@@ -1,0 +1,136 @@
+"""One heatmap per layer: the weights w_jk, or their gradients dC/dw_jk."""
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout
+
+from backprop_lab.app.views.base import (
+    FOREGROUND,
+    SymmetricLevels,
+    View,
+    color_bar,
+    graphics_layout,
+    peak_magnitude,
+    style_plot,
+)
+
+MAX_LABELLED = 16  # a matrix side up to this many gets ticks at cell centres
+
+
+def set_index_ticks(axis: pg.AxisItem, n: int, max_labels: int) -> None:
+    """Ticks at the centres of the cells, labelled by index, for small sides."""
+    if n > MAX_LABELLED:
+        axis.setTicks(None)
+        return
+    step = -(-n // max_labels)
+    axis.setTicks([[(i + 0.5, str(i)) for i in range(0, n, step)]])
+
+
+class LayerHeatmap:
+    """The heatmap of one weight layer: rows are neurons j, columns inputs k."""
+
+    def __init__(self, layout: pg.GraphicsLayout, layer: int, row: int):
+        self.layer = layer
+        self.plot = layout.addPlot(row=row, col=0)
+        style_plot(self.plot)
+        self.plot.invertY(True)
+        self.plot.setMenuEnabled(False)
+        self.plot.setLabel("left", "j")
+        self.plot.setLabel("bottom", f"k (neuron of layer {layer})")
+        self.image = pg.ImageItem(axisOrder="row-major", autoDownsample=True)
+        self.plot.addItem(self.image)
+        self.bar = color_bar()
+        self.bar.setImageItem(self.image)
+        layout.addItem(self.bar, row=row, col=1)
+        self.levels = {"weights": SymmetricLevels(), "gradients": SymmetricLevels()}
+        self.shape = None
+        self.kind = None
+
+    def show(self, matrix: np.ndarray, kind: str) -> None:
+        """Draw matrix (n_out, n_in) with the levels kept for `kind`."""
+        low, high = self.levels[kind].update(peak_magnitude([matrix]))
+        self.image.setImage(matrix, autoLevels=False, levels=(low, high))
+        self.bar.setLevels((low, high))
+        if (matrix.shape, kind) != (self.shape, self.kind):
+            self._set_title(matrix.shape, kind)
+        if matrix.shape != self.shape:
+            self.shape = matrix.shape
+            n_out, n_in = matrix.shape
+            self.plot.setRange(xRange=(0, n_in), yRange=(0, n_out), padding=0)
+            set_index_ticks(self.plot.getAxis("bottom"), n_in, 16)
+            set_index_ticks(self.plot.getAxis("left"), n_out, 4)
+
+    def _set_title(self, shape, kind: str) -> None:
+        self.kind = kind
+        symbol = "weights w_jk" if kind == "weights" else "gradients dC/dw_jk"
+        title = f"layer {self.layer + 1} {symbol}  ({shape[0]} x {shape[1]})"
+        self.plot.setTitle(title, color=FOREGROUND, size="9pt")
+
+
+class WeightsView(View):
+    """Heatmaps of W (n_out, n_in) per layer, or of dC/dW with the switch."""
+
+    title = "Weights"
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.heatmaps: list[LayerHeatmap] = []
+        self.graphics = graphics_layout()
+        self.gradient_switch = QCheckBox("show gradients dC/dW")
+        self.gradient_switch.toggled.connect(self._on_gradient_toggled)
+        self.note = QLabel("")
+        bar = QHBoxLayout()
+        bar.addWidget(self.gradient_switch)
+        bar.addStretch(1)
+        bar.addWidget(self.note)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.graphics, 1)
+        layout.addLayout(bar)
+
+    @property
+    def kind(self) -> str:
+        return "gradients" if self.gradient_switch.isChecked() else "weights"
+
+    def _clear(self) -> None:
+        for heatmap in self.heatmaps:
+            for levels in heatmap.levels.values():
+                levels.reset()
+
+    def _draw(self) -> None:
+        snapshot = self.snapshot
+        weights = snapshot.network.weights
+        if len(weights) != len(self.heatmaps):
+            self._build_heatmaps(len(weights))
+        matrices = self._matrices(snapshot)
+        for heatmap, matrix in zip(self.heatmaps, matrices, strict=True):
+            heatmap.show(matrix, self.kind)
+
+    def _matrices(self, snapshot):
+        weights = snapshot.network.weights
+        if self.kind == "weights":
+            self.note.setText("")
+            return weights
+        gradients = snapshot.weight_gradients
+        if len(gradients) == len(weights) and all(
+            g.shape == w.shape for g, w in zip(gradients, weights, strict=True)
+        ):
+            self.note.setText(f"dC/dW of step {snapshot.step}")
+            return gradients
+        self.note.setText("no gradients yet: take a step")
+        return [np.zeros_like(w) for w in weights]
+
+    def _build_heatmaps(self, n_layers: int) -> None:
+        """Items for a new number of layers (an edit added or removed one)."""
+        self.graphics.ci.clear()
+        self.heatmaps = [
+            LayerHeatmap(self.graphics.ci, layer, row=layer)
+            for layer in range(n_layers)
+        ]
+
+    def _export_item(self):
+        return self.graphics.ci
+
+    def _on_gradient_toggled(self, _on: bool) -> None:
+        if self.snapshot is not None:
+            self._draw()
