@@ -23,7 +23,7 @@ def valid_document(folder: Path) -> dict:
             "path": str(folder / "points.csv"),
             "inputs": ["x", "y"],
             "targets": ["label"],
-            "task": "classification",
+            "task": "regression",
             "test_ratio": 0.0,
             "seed": 0,
         },
@@ -163,6 +163,14 @@ BAD_CASES = {
     "unknown_optimizer": (
         _edited(_set("settings", "optimizer", "lbfgs")),
         "optimizer 'lbfgs' is unknown",
+    ),
+    "data_unknown_set": (
+        _edited(lambda d: d.update(data={"kind": "builtin", "name": "moons"})),
+        "unknown data set 'moons'",
+    ),
+    "data_does_not_fit": (
+        _edited(lambda d: d.update(data={"kind": "digits"})),
+        "its data has 64 inputs and 10 outputs, but the network has 2 inputs",
     ),
     "missing_csv": (
         _edited(_set("data", "path", "nowhere/points.csv")),

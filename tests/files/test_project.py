@@ -13,6 +13,7 @@ from bad_projects import BAD_CASES, valid_document, write_bad_project
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from backprop_lab.engine.datasets import make_dataset
 from backprop_lab.engine.history import CostHistory
 from backprop_lab.engine.network import Network
 from backprop_lab.engine.trainer import TrainingSettings
@@ -35,18 +36,18 @@ def bits(values) -> list:
 
 def awkward_network() -> Network:
     """Weights that are hard to write as text: subnormal, -0.0, huge, tiny."""
-    net = Network([3, 4, 2], ["leaky_relu", "softmax"], seed=5)
+    net = Network([2, 4, 1], ["leaky_relu", "sigmoid"], seed=5)
     rng = np.random.default_rng(5)
-    net.weights[0][:] = rng.normal(0, 1, (4, 3)) / 3.0
+    net.weights[0][:] = rng.normal(0, 1, (4, 2)) / 3.0
     net.weights[1][0, :] = [5e-324, -0.0, 1.7976931348623157e308, 1e-300]
     net.biases[0][:] = rng.normal(0, 1e-3, 4)
-    net.masks[0][1, 2] = 0.0
-    net.weights[0][1, 2] = 0.0
+    net.masks[0][1, 1] = 0.0
+    net.weights[0][1, 1] = 0.0
     return net
 
 
 def a_history() -> CostHistory:
-    norms = np.array([[0.5, 0.25], [0.4, math.nan], [0.3, 0.125]])
+    norms = np.array([[0.5, 0.25], [0.4, math.nan], [0.3, 0.125]])  # (steps, L)
     return CostHistory.from_arrays(
         [1, 2, 3], [0.9, 0.7, 1 / 3], [0, 2], [1.0, 0.6], norms
     )
@@ -90,6 +91,7 @@ def test_weights_and_biases_load_back_bit_for_bit(tmp_path):
     assert loaded.settings == project.settings
     assert loaded.data == project.data
     assert loaded.name == "awkward"
+    assert loaded.dataset.n_inputs == 2 and loaded.dataset.name == "gaussians"
 
 
 def test_save_open_save_gives_the_same_bytes(tmp_path):
@@ -121,21 +123,19 @@ def test_the_file_is_readable_json_with_one_row_per_line(tmp_path):
     document = json.loads(text)
     assert document["format"] == FORMAT_NAME
     assert document["version"] == FORMAT_VERSION
-    assert document["network"]["sizes"] == [3, 4, 2]
-    assert '"sizes": [3, 4, 2],\n' in text
-    assert document["network"]["layers"][0]["mask"][1] == [1, 1, 0]
+    assert document["network"]["sizes"] == [2, 4, 1]
+    assert '"sizes": [2, 4, 1],\n' in text
+    assert document["network"]["layers"][0]["mask"][1] == [1, 0]
     assert max(len(line) for line in text.splitlines()) < 200
 
 
 def test_trained_weights_survive_exactly(tmp_path):
     from backprop_lab.engine.trainer import Trainer
 
-    rng = np.random.default_rng(0)
-    X = rng.normal(0, 1, (40, 3))
-    Y = np.eye(2)[(X[:, 0] > 0).astype(int)]
     project = a_project()
-    net = Network([3, 4, 2], ["tanh", "softmax"], seed=1)
-    trainer = Trainer(net, X, Y, cost="cross_entropy", optimizer="adam")
+    project.network = Network([2, 4, 1], ["tanh", "sigmoid"], seed=1)
+    dataset = make_dataset(project.data)
+    trainer = Trainer.from_settings(project.network, dataset, project.settings)
     trainer.step(25)
     assert trainer.steps == 25 and trainer.diverged is None
     project.network, project.history = trainer.net, trainer.history
@@ -143,6 +143,7 @@ def test_trained_weights_survive_exactly(tmp_path):
     loaded = load_project(tmp_path / "trained.bplab")
     for a, b in zip(loaded.network.weights, trainer.net.weights):
         assert bits(a) == bits(b)
+    X = dataset.X_test
     assert bits(loaded.network.predict(X)) == bits(trainer.net.predict(X))
     assert bits(loaded.history.train) == bits(trainer.history.train)
 

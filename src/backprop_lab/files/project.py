@@ -15,12 +15,13 @@ import logging
 import math
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from backprop_lab.engine.costs import COSTS
+from backprop_lab.engine.datasets import DataError, Dataset, make_dataset
 from backprop_lab.engine.history import CostHistory
 from backprop_lab.engine.network import MAX_LAYER_SIZE, Network, check_architecture
 from backprop_lab.engine.optimizers import OPTIMIZERS
@@ -53,6 +54,8 @@ class Project:
     data: the data source dictionary of engine.datasets; a CSV path in it is
         absolute in memory and relative to the project's folder on disk.
     history: the cost history of the training so far, or None.
+    dataset: the Dataset made from `data` by load_project, checked to fit the
+        network's input and output layers (None for a project built in code).
     """
 
     network: Network
@@ -60,6 +63,8 @@ class Project:
     data: dict
     history: CostHistory | None = None
     name: str = "untitled"
+    # the data made from `data` when the project was loaded; not written
+    dataset: Dataset | None = field(default=None, compare=False, repr=False)
 
 
 # ---------------------------------------------------------------- writing
@@ -306,11 +311,12 @@ def _project_from_document(document, base_dir: Path) -> Project:
     network = _network_from_document(_field(document, "network", dict))
     settings = _settings_from_document(_field(document, "settings", dict), network)
     data = _data_from_document(_field(document, "data", dict), base_dir)
+    dataset = _dataset(data, network)
     history = _history_from_document(document.get("history"))
     name = document.get("name", "untitled")
     if not isinstance(name, str):
         raise _Invalid(f"its name must be text, not {_kind(name)}")
-    return Project(network, settings, data, history, name)
+    return Project(network, settings, data, history, name, dataset)
 
 
 def _check_format(document) -> None:
@@ -496,6 +502,22 @@ def _data_from_document(document: dict, base_dir: Path) -> dict:
             raise _Invalid(f"its data file {path} does not exist")
         data["path"] = str(path)
     return data
+
+
+def _dataset(data: dict, network: Network) -> Dataset:
+    """The data the source makes, which must fit the network's first and last layer."""
+    try:
+        dataset = make_dataset(data)
+    except DataError as error:
+        raise _Invalid(f"its data cannot be made: {error}") from None
+    n_in, n_out = network.sizes[0], network.sizes[-1]
+    if (dataset.n_inputs, dataset.n_outputs) != (n_in, n_out):
+        raise _Invalid(
+            f"its data has {_count(dataset.n_inputs, 'input')} and "
+            f"{_count(dataset.n_outputs, 'output')}, but the network has "
+            f"{_count(n_in, 'input')} and {_count(n_out, 'output')}"
+        )
+    return dataset
 
 
 # ---------------------------------------------------------------- history
