@@ -9,8 +9,7 @@ from PySide6.QtWidgets import QLabel, QPushButton, QTableWidget
 
 from backprop_lab.app.inspector import HELP_HTML, InspectorWidget
 from backprop_lab.app.inspector_text import fmt, plain_w
-from backprop_lab.engine import Network
-from backprop_lab.engine import explain
+from backprop_lab.engine import Network, explain
 
 
 class Settings:
