@@ -1,5 +1,6 @@
 """The NumPy engine of Backprop Lab. It imports no Qt."""
 
+from backprop_lab.engine import edits
 from backprop_lab.engine.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
 from backprop_lab.engine.costs import COSTS
 from backprop_lab.engine.datasets import (
@@ -9,6 +10,21 @@ from backprop_lab.engine.datasets import (
     load_csv,
     make_dataset,
 )
+from backprop_lab.engine.edits import (
+    EditError,
+    add_neuron,
+    insert_layer,
+    remove_connection,
+    remove_layer,
+    remove_neuron,
+    restore_connection,
+    set_activation,
+    set_bias,
+    set_input_size,
+    set_output_size,
+    set_weight,
+)
+from backprop_lab.engine.gradcheck import GradientCheck, gradient_check, parameter_check
 from backprop_lab.engine.history import CostHistory
 from backprop_lab.engine.network import Gradients, Network
 from backprop_lab.engine.optimizers import OPTIMIZERS
@@ -23,10 +39,26 @@ __all__ = [
     "CostHistory",
     "DataError",
     "Dataset",
+    "EditError",
+    "GradientCheck",
     "Gradients",
     "Network",
     "Trainer",
     "TrainingSettings",
+    "add_neuron",
+    "edits",
+    "gradient_check",
+    "insert_layer",
     "load_csv",
     "make_dataset",
+    "parameter_check",
+    "remove_connection",
+    "remove_layer",
+    "remove_neuron",
+    "restore_connection",
+    "set_activation",
+    "set_bias",
+    "set_input_size",
+    "set_output_size",
+    "set_weight",
 ]
