@@ -1,0 +1,566 @@
+"""The main window: the canvas in the middle, controls and views in docks."""
+
+import importlib
+import logging
+
+import numpy as np
+from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QTextBrowser,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from backprop_lab import __version__
+from backprop_lab.app.data_panel import DataPanel
+from backprop_lab.app.edit_request import Edit
+from backprop_lab.app.file_menu import ProjectFiles, initial_project
+from backprop_lab.app.session import TrainingSession
+from backprop_lab.app.snapshot import Snapshot
+from backprop_lab.app.training_panel import TrainingPanel
+from backprop_lab.engine import costs
+
+logger = logging.getLogger(__name__)
+
+APP_NAME = "Backprop Lab"
+ORGANIZATION = "BackpropLab"
+
+
+def _optional(module: str, name: str):
+    """`name` from backprop_lab.app.<module>, or None while it is missing."""
+    try:
+        return getattr(importlib.import_module(f"backprop_lab.app.{module}"), name)
+    except (ImportError, AttributeError):
+        logger.warning("%s.%s is not available", module, name, exc_info=True)
+        return None
+
+
+def default_store() -> QSettings:
+    return QSettings(ORGANIZATION, APP_NAME)
+
+
+class Banner(QFrame):
+    """A message across the top of the canvas, closed by the user or by play."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.setStyleSheet(
+            "#banner { background: #fff3cd; border-bottom: 1px solid #d8b24a; }"
+        )
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton()
+        close.setText("x")
+        close.setAutoRaise(True)
+        close.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 4, 4)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close)
+        self.hide()
+
+    def show_message(self, text: str) -> None:
+        self.label.setText(text)
+        self.show()
+
+    def text(self) -> str:
+        return self.label.text() if self.isVisible() else ""
+
+
+class MainWindow(QMainWindow):
+    """The canvas, docks for training, data, inspector and views, and menus.
+
+    Everything here runs on the GUI thread; training runs in the session's
+    worker thread.
+    """
+
+    def __init__(self, project_path=None, store: QSettings | None = None):
+        super().__init__()
+        self.store = store if store is not None else default_store()
+        self.undo_stack = QUndoStack(self)
+        self.view_docks: list[QDockWidget] = []
+        self._other_changes = False
+        self._saved_step = 0
+        self._cost: float | None = None
+        self._closed = False
+        project, dataset = initial_project(self.store)
+        self.session = TrainingSession(
+            project.network, dataset, project.settings, parent=self
+        )
+        self.files = ProjectFiles(self)
+        self._build_central()
+        self._build_actions()
+        self._build_docks()
+        self._build_menus()
+        self._build_status_bar()
+        self._connect_session()
+        self.files.show_project(project, dataset, path=None)
+        self._restore_state()
+        if project_path is not None:
+            self.files.open_path(project_path, ask=False)
+
+    # --- building -------------------------------------------------------------
+
+    def _build_central(self) -> None:
+        canvas_class = _optional("canvas", "NetworkCanvas")
+        self.banner = Banner()
+        self.canvas = canvas_class() if canvas_class else None
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.banner)
+        if self.canvas is not None:
+            layout.addWidget(self.canvas, 1)
+            self._connect_canvas()
+        else:
+            layout.addWidget(QLabel("The network canvas is not available."), 1)
+        self.setCentralWidget(central)
+
+    def _connect_canvas(self) -> None:
+        self.canvas.edit_requested.connect(self.request_edit)
+        self.canvas.set_network(self.session.network)
+
+    def _action(self, text, slot, shortcut=None, checkable=False) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            shortcuts = shortcut if isinstance(shortcut, list) else [shortcut]
+            action.setShortcuts([QKeySequence(s) for s in shortcuts])
+        action.setCheckable(checkable)
+        if checkable:
+            action.toggled.connect(slot)
+        else:
+            action.triggered.connect(slot)
+        return action
+
+    def _build_actions(self) -> None:
+        session = self.session
+        self.play_action = self._action("Play", self.toggle_training, "Space")
+        self.step_action = self._action("Step", lambda: session.step_once(), "F10")
+        self.reset_action = self._action("Reset", self.reset_training, "Ctrl+R")
+        self.reinit_action = self._action(
+            "New random weights", self.reinitialize, "Ctrl+Shift+R"
+        )
+        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcuts(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts(
+            [
+                QKeySequence("Ctrl+Shift+Z"),
+                *QKeySequence.keyBindings(QKeySequence.StandardKey.Redo),
+            ]
+        )
+        self.fit_action = self._canvas_action(
+            "Fit to window", "fit_to_window", "Ctrl+0"
+        )
+        self.zoom_in_action = self._canvas_action("Zoom in", "zoom_in", "Ctrl++")
+        self.zoom_out_action = self._canvas_action("Zoom out", "zoom_out", "Ctrl+-")
+        self._build_edge_mode_actions()
+
+    def _canvas_action(self, text, method, shortcut) -> QAction:
+        action = self._action(text, lambda: getattr(self.canvas, method)(), shortcut)
+        action.setEnabled(self.canvas is not None)
+        return action
+
+    def _build_edge_mode_actions(self) -> None:
+        group = QActionGroup(self)
+        self.edge_mode_actions = {}
+        for mode, text, key in (
+            ("weight", "Edges by weight", "Ctrl+1"),
+            ("gradient", "Edges by gradient |dC/dw|", "Ctrl+2"),
+        ):
+            action = QAction(text, self, checkable=True)
+            action.setShortcut(QKeySequence(key))
+            action.setData(mode)
+            action.setEnabled(self.canvas is not None)
+            group.addAction(action)
+            self.edge_mode_actions[mode] = action
+        self.edge_mode_actions["weight"].setChecked(True)
+        group.triggered.connect(self._on_edge_mode)
+
+    def _dock(self, title, widget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{title}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_docks(self) -> None:
+        left = Qt.DockWidgetArea.LeftDockWidgetArea
+        actions = [self.play_action, self.step_action, self.reset_action]
+        self.training_panel = TrainingPanel([*actions, self.reinit_action])
+        self.training_dock = self._dock("Training", self.training_panel, left)
+        self.data_panel = DataPanel()
+        self.data_dock = self._dock("Data", self.data_panel, left)
+        self.training_panel.settings_edited.connect(self._on_settings_edited)
+        self.training_panel.output_activation_chosen.connect(self._on_output_chosen)
+        self.data_panel.source_chosen.connect(self.files.use_data_source)
+        self._build_inspector()
+        self._build_view_docks()
+
+    def _build_inspector(self) -> None:
+        inspector_class = _optional("inspector", "InspectorWidget")
+        self.inspector = inspector_class() if inspector_class else None
+        self.inspector_dock = None
+        if self.inspector is None:
+            return
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        self.inspector_dock = self._dock("Inspector", self.inspector, right)
+        self.inspector.edit_requested.connect(self.request_edit)
+        self.inspector.neuron_requested.connect(self._on_neuron_requested)
+        self.inspector_dock.visibilityChanged.connect(self._on_inspector_shown)
+        if self.canvas is not None:
+            self.inspector.highlight_requested.connect(self.canvas.highlight_edges)
+            self.canvas.edge_selected.connect(self.inspector.select_edge)
+            self.canvas.bias_selected.connect(self.inspector.select_bias)
+            self.canvas.neuron_selected.connect(self.inspector.select_neuron)
+            self.canvas.selection_cleared.connect(self.inspector.clear_selection)
+
+    def _build_view_docks(self) -> None:
+        view_classes = _optional("views", "ALL_VIEWS") or ()
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        self.views = []
+        for view_class in view_classes:
+            view = view_class()
+            dock = self._dock(view.title, view, bottom)
+            dock.setObjectName(f"view-{view_class.__name__}")
+            dock.visibilityChanged.connect(
+                lambda shown, v=view: self._on_view_shown(v, shown)
+            )
+            self.views.append(view)
+            self.view_docks.append(dock)
+        self._arrange_view_docks()
+
+    def _arrange_view_docks(self) -> None:
+        """Two groups of tabs side by side: curves, and pictures of weights."""
+        curves = [d for d, v in zip(self.view_docks, self.views) if _is_curve(v)]
+        pictures = [d for d in self.view_docks if d not in curves]
+        for group in (curves, pictures):
+            for dock in group[1:]:
+                self.tabifyDockWidget(group[0], dock)
+            if group:
+                group[0].raise_()
+        if curves and pictures:
+            self.splitDockWidget(curves[0], pictures[0], Qt.Orientation.Horizontal)
+            for dock in pictures[1:]:
+                self.tabifyDockWidget(pictures[0], dock)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        self.files.build_menu(bar.addMenu("&File"))
+        edit = bar.addMenu("&Edit")
+        edit.addActions([self.undo_action, self.redo_action])
+        training = bar.addMenu("&Training")
+        training.addActions(
+            [self.play_action, self.step_action, self.reset_action, self.reinit_action]
+        )
+        self._build_view_menu(bar.addMenu("&View"))
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(
+            self._action("How backprop works here", self.show_help, "F1")
+        )
+        help_menu.addAction(self._action("About Backprop Lab", self.show_about))
+
+    def _build_view_menu(self, menu) -> None:
+        panels = [self.training_dock, self.data_dock]
+        if self.inspector_dock is not None:
+            panels.append(self.inspector_dock)
+        for dock in panels + self.view_docks:
+            menu.addAction(dock.toggleViewAction())
+        menu.addSeparator()
+        menu.addActions([self.fit_action, self.zoom_in_action, self.zoom_out_action])
+        menu.addSeparator()
+        menu.addActions(list(self.edge_mode_actions.values()))
+
+    def _build_status_bar(self) -> None:
+        self.status_labels = {}
+        for key in ("step", "epoch", "cost", "rate"):
+            label = QLabel()
+            label.setMinimumWidth(90)
+            self.statusBar().addPermanentWidget(label)
+            self.status_labels[key] = label
+        self._show_counters(0, 0, None, 0.0)
+
+    def _connect_session(self) -> None:
+        session = self.session
+        session.snapshot_ready.connect(self._on_snapshot)
+        session.network_changed.connect(self._on_network_changed)
+        session.dataset_changed.connect(self._on_dataset_changed)
+        session.settings_changed.connect(self._on_settings_changed)
+        session.error_occurred.connect(self._on_worker_error)
+        session.running_changed.connect(self._on_running_changed)
+        self.undo_stack.cleanChanged.connect(self.update_title)
+        self.undo_stack.indexChanged.connect(self.update_title)
+
+    # --- state saved between launches -----------------------------------------
+
+    def _restore_state(self) -> None:
+        geometry = self.store.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 820)
+        state = self.store.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+        self._hide_views_that_do_not_apply()
+
+    def save_state(self) -> None:
+        self.store.setValue("window/geometry", self.saveGeometry())
+        self.store.setValue("window/state", self.saveState())
+        self.store.setValue("training/settings", self.session.settings.to_dict())
+        self.store.sync()
+
+    # --- editing ----------------------------------------------------------------
+
+    @Slot(object)
+    def request_edit(self, edit: Edit) -> bool:
+        """Dry-run `edit` on a copy; push it on the undo stack if allowed."""
+        try:
+            edited = edit.apply(self.session.network.copy())
+            costs.check_cost(self.session.settings.cost, edited.activations[-1])
+        except ValueError as error:
+            self.show_refusal(f"{edit.text}: {error}")
+            return False
+        command_class = _optional("commands", "EditCommand")
+        command = command_class(edit, self.session)
+        self.undo_stack.push(command)
+        if command.error:
+            self.show_refusal(f"{edit.text}: {command.error}")
+            return False
+        return True
+
+    def show_refusal(self, text: str) -> None:
+        logger.info("refused: %s", text)
+        self.statusBar().showMessage(text, 8000)
+        self.banner.show_message(text)
+
+    # --- training ----------------------------------------------------------------
+
+    @Slot()
+    def toggle_training(self) -> None:
+        if not self.session.running:
+            self.banner.hide()
+        self.session.toggle()
+
+    @Slot()
+    def reset_training(self) -> None:
+        self.session.reset()
+        self._mark_changed()
+
+    @Slot()
+    def reinitialize(self) -> None:
+        self.session.reinitialize()
+        self._mark_changed()
+
+    @Slot(object)
+    def _on_settings_edited(self, settings) -> None:
+        try:
+            self.session.set_settings(settings)
+        except ValueError as error:
+            self.show_refusal(str(error))
+            self.training_panel.set_settings(self.session.settings)
+            return
+        self._mark_changed()
+
+    @Slot(str)
+    def _on_output_chosen(self, name: str) -> None:
+        factory = _optional("commands", "set_activation_edit")
+        layer = self.session.network.n_layers - 1
+        if factory is None or not self.request_edit(factory(layer, name)):
+            self.training_panel.set_output_activation(
+                self.session.network.activations[-1]
+            )
+
+    @Slot(object)
+    def _on_snapshot(self, snapshot: Snapshot) -> None:
+        if self.canvas is not None:
+            self.canvas.update_snapshot(snapshot)
+        for view, dock in zip(self.views, self.view_docks):
+            if _shown(dock):
+                view.update_snapshot(snapshot)
+            else:
+                view._missed = True
+        if self.inspector is not None and _shown(self.inspector_dock):
+            self._update_inspector(snapshot.network)
+        if len(snapshot.new_train_costs):
+            self._cost = float(snapshot.new_train_costs[-1])
+        self._show_counters(
+            snapshot.step, snapshot.epoch, self._cost, snapshot.steps_per_second
+        )
+        if snapshot.message:
+            self._show_stop_message(snapshot.message)
+        if snapshot.step != self._saved_step:
+            self.update_title()
+
+    def _show_stop_message(self, message: str) -> None:
+        self.banner.show_message(f"Training paused: {message}")
+        self.statusBar().showMessage(f"Training paused: {message}", 15000)
+
+    def _show_counters(self, step, epoch, cost, rate) -> None:
+        labels = self.status_labels
+        labels["step"].setText(f"step {step}")
+        labels["epoch"].setText(f"epoch {epoch}")
+        labels["cost"].setText("cost -" if cost is None else f"cost {cost:.5g}")
+        labels["rate"].setText(f"{rate:,.0f} steps/s")
+
+    def _update_inspector(self, network) -> None:
+        dataset = self.session.dataset
+        self.inspector.set_context(
+            network, dataset.X_train, dataset.Y_train, self.session.settings.cost
+        )
+
+    @Slot(object)
+    def _on_network_changed(self, network) -> None:
+        if self.canvas is not None:
+            self.canvas.set_network(network)
+        if self.inspector is not None:
+            self._update_inspector(network)
+        self.training_panel.set_output_activation(network.activations[-1])
+        self.update_title()
+
+    @Slot(object)
+    def _on_dataset_changed(self, dataset) -> None:
+        for view in self.views:
+            view.reset()
+            view.set_dataset(dataset)
+        self._hide_views_that_do_not_apply()
+        self.data_panel.show_summary(dataset)
+        self._cost = None
+
+    def _hide_views_that_do_not_apply(self) -> None:
+        dataset = self.session.dataset
+        for view, dock in zip(self.views, self.view_docks):
+            applies = view.applies_to(dataset)
+            dock.toggleViewAction().setEnabled(applies)
+            if not applies:
+                dock.hide()
+            elif getattr(view, "_hidden_for_data", False):
+                dock.show()
+            view._hidden_for_data = not applies
+
+    @Slot(object)
+    def _on_settings_changed(self, settings) -> None:
+        self.training_panel.set_settings(settings)
+
+    @Slot(bool)
+    def _on_running_changed(self, running: bool) -> None:
+        self.play_action.setText("Pause" if running else "Play")
+
+    @Slot(str)
+    def _on_worker_error(self, text: str) -> None:
+        last = text.strip().splitlines()[-1] if text.strip() else "unknown error"
+        self.banner.show_message(f"Training stopped by an error: {last}")
+        self.statusBar().showMessage(f"Training stopped by an error: {last}", 15000)
+
+    def _on_view_shown(self, view, shown: bool) -> None:
+        latest = self.session.snapshot
+        if shown and latest is not None and getattr(view, "_missed", False):
+            view._missed = False
+            view.reset()
+            view.update_snapshot(self.session.history.as_snapshot(latest))
+
+    def _on_inspector_shown(self, shown: bool) -> None:
+        if shown:
+            self._update_inspector(self.session.network)
+
+    def _on_neuron_requested(self, layer: int, j: int) -> None:
+        if self.canvas is not None:
+            self.canvas.select_neuron(layer, j)
+        self.inspector.select_neuron(layer, j)
+
+    def _on_edge_mode(self, action: QAction) -> None:
+        self.canvas.set_edge_mode(action.data())
+
+    # --- unsaved changes and the title ---------------------------------------
+
+    def _mark_changed(self) -> None:
+        self._other_changes = True
+        self.update_title()
+
+    def is_modified(self) -> bool:
+        snapshot = self.session.snapshot
+        trained = snapshot is not None and snapshot.step != self._saved_step
+        return self._other_changes or not self.undo_stack.isClean() or trained
+
+    def mark_saved(self) -> None:
+        snapshot = self.session.snapshot
+        self._saved_step = snapshot.step if snapshot is not None else 0
+        self._other_changes = False
+        self.undo_stack.setClean()
+        self.update_title()
+
+    @Slot()
+    def update_title(self, *_) -> None:
+        self.setWindowTitle(f"{self.files.project_name}[*] - {APP_NAME}")
+        self.setWindowModified(self.is_modified())
+
+    # --- help -----------------------------------------------------------------
+
+    @Slot()
+    def show_help(self) -> None:
+        text = _optional("inspector", "HELP_HTML")
+        if text is None:
+            text = "<p>Press play and watch the cost fall.</p>"
+        browser = QTextBrowser()
+        browser.setHtml(text)
+        browser.setOpenExternalLinks(True)
+        browser.setWindowTitle("How backprop works here")
+        browser.resize(640, 720)
+        browser.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._help = browser
+        browser.show()
+
+    @Slot()
+    def show_about(self) -> None:
+        QMessageBox.about(
+            self,
+            f"About {APP_NAME}",
+            f"<b>{APP_NAME}</b> {__version__}<p>A desktop simulator of the "
+            "calculus of backpropagation: draw a network, train it, and watch "
+            "every weight's gradient.</p>",
+        )
+
+    def show_error(self, title: str, text: str) -> None:
+        QMessageBox.critical(self, title, text)
+
+    # --- closing -------------------------------------------------------------------
+
+    def closeEvent(self, event) -> None:
+        if not self._closed and not self.files.maybe_save():
+            event.ignore()
+            return
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> bool:
+        """Stop the worker (waits at most a second) and remember the layout."""
+        if self._closed:
+            return self.session.thread.isFinished()
+        self._closed = True
+        self.save_state()
+        return self.session.stop(1000)
+
+
+def _shown(dock: QDockWidget) -> bool:
+    return dock.isVisible() and not dock.visibleRegion().isEmpty()
+
+
+def _is_curve(view) -> bool:
+    return type(view).__name__ in ("CostView", "GradientNormView")
+
+
+def finite(network) -> bool:
+    """True when every weight and bias of `network` is a finite number."""
+    arrays = [*network.weights, *network.biases]
+    return all(np.isfinite(a).all() for a in arrays)
