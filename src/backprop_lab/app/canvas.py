@@ -770,6 +770,7 @@ class NetworkCanvas(QGraphicsView):
             self._pan_from = None
             self.viewport().unsetCursor()
         super().mouseReleaseEvent(event)
+        event.accept()
 
     def leaveEvent(self, event) -> None:
         self._set_hover(None, show=False)

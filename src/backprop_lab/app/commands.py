@@ -39,24 +39,6 @@ def _replace_layer(net, layer, weights=None, biases=None, masks=None) -> Network
     )
 
 
-def _set_column(net, layer, j, values, mask) -> Network:
-    """A copy of `net` whose weight layer `layer` has column j replaced."""
-    weights = net.weights[layer].copy()
-    masks = net.masks[layer].copy()
-    weights[:, j] = values
-    masks[:, j] = mask
-    return _replace_layer(net, layer, weights=weights, masks=masks)
-
-
-def _set_row(net, layer, j, values, mask) -> Network:
-    """A copy of `net` whose weight layer `layer` has row j replaced."""
-    weights = net.weights[layer].copy()
-    masks = net.masks[layer].copy()
-    weights[j] = values
-    masks[j] = mask
-    return _replace_layer(net, layer, weights=weights, masks=masks)
-
-
 def _layer_arrays(net, layer) -> tuple:
     """Copies of the weights, biases and mask of weight layer `layer`."""
     return (
@@ -72,11 +54,16 @@ def _put_back_neuron_edit(
     """Insert neuron j of weight layer `layer` with exactly these parameters."""
 
     def apply(net):
-        net = edits.add_neuron(
-            net, layer, index=j, incoming=incoming, bias=bias, outgoing=outgoing
+        return edits.add_neuron(
+            net,
+            layer,
+            index=j,
+            incoming=incoming,
+            bias=bias,
+            outgoing=outgoing,
+            incoming_mask=incoming_mask,
+            outgoing_mask=outgoing_mask,
         )
-        net = _set_row(net, layer, j, incoming, incoming_mask)
-        return _set_column(net, layer + 1, j, outgoing, outgoing_mask)
 
     def make_inverse(_before):
         return remove_neuron_edit(layer, j)
@@ -118,46 +105,51 @@ def add_neuron_edit(layer: int, seed: int | None = None) -> Edit:
 
 
 def _put_back_layer_edit(index, activation, layer, next_layer) -> Edit:
-    """Insert weight layer `index` and set it and the next one to these arrays.
+    """Insert weight layer `index` with these arrays and the next one's weights.
 
-    layer, next_layer: (weights, biases, masks) of weight layers index, index+1.
+    layer: (weights, biases, masks) of the new weight layer `index`;
+    next_layer: (weights, masks) of the layer after it, whose biases stay.
     """
 
     def apply(net):
-        net = edits.insert_layer(
+        return edits.insert_layer(
             net,
             index,
             layer[0].shape[0],
             activation,
             weights=layer[0],
             biases=layer[1],
+            masks=layer[2],
             next_weights=next_layer[0],
+            next_masks=next_layer[1],
         )
-        net = _replace_layer(net, index, *layer)
-        return _replace_layer(net, index + 1, *next_layer)
 
     def make_inverse(before):
-        return _take_out_layer_edit(index, _layer_arrays(before, index))
+        return _take_out_layer_edit(index, _weights_and_mask(before, index))
 
     return Edit(f"Put back layer {index + 1}", apply, make_inverse)
 
 
 def _take_out_layer_edit(index, next_layer) -> Edit:
-    """Remove weight layer `index`; the layer after it gets these arrays."""
+    """Remove weight layer `index`; the layer after it gets (weights, masks)."""
 
     def apply(net):
-        net = edits.remove_layer(net, index)
-        return _replace_layer(net, index, *next_layer)
+        net = edits.remove_layer(net, index, seed=0)
+        return _replace_layer(net, index, weights=next_layer[0], masks=next_layer[1])
 
     def make_inverse(before):
         return _put_back_layer_edit(
             index,
             before.activations[index],
             _layer_arrays(before, index),
-            _layer_arrays(before, index + 1),
+            _weights_and_mask(before, index + 1),
         )
 
     return Edit(f"Remove layer {index + 1}", apply, make_inverse)
+
+
+def _weights_and_mask(net, layer) -> tuple:
+    return net.weights[layer].copy(), net.masks[layer].copy()
 
 
 def insert_layer_edit(
@@ -170,24 +162,25 @@ def insert_layer_edit(
         return edits.insert_layer(net, index, size, activation, seed=seed)
 
     def make_inverse(before):
-        return _take_out_layer_edit(index, _layer_arrays(before, index))
+        return _take_out_layer_edit(index, _weights_and_mask(before, index))
 
     text = f"Insert a layer of {size} neurons as layer {index + 1}"
     return Edit(text, apply, make_inverse)
 
 
-def remove_layer_edit(index: int) -> Edit:
+def remove_layer_edit(index: int, seed: int | None = None) -> Edit:
     """Remove hidden weight layer `index` (its neurons and incoming weights)."""
+    seed = _fresh_seed() if seed is None else seed
 
     def apply(net):
-        return edits.remove_layer(net, index)
+        return edits.remove_layer(net, index, seed=seed)
 
     def make_inverse(before):
         return _put_back_layer_edit(
             index,
             before.activations[index],
             _layer_arrays(before, index),
-            _layer_arrays(before, index + 1),
+            _weights_and_mask(before, index + 1),
         )
 
     return Edit(f"Remove layer {index + 1}", apply, make_inverse)
@@ -281,7 +274,7 @@ class EditCommand(QUndoCommand):
         try:
             inverse = self.edit.make_inverse(self.session.network)
             self.session.apply_edit(self.edit.apply)
-        except ValueError as error:
+        except (ValueError, IndexError) as error:
             logger.warning("edit %r refused: %s", self.edit.text, error)
             self.error = str(error)
             self.setObsolete(True)
@@ -293,6 +286,6 @@ class EditCommand(QUndoCommand):
             return
         try:
             self.session.apply_edit(self.inverse.apply)
-        except ValueError as error:
+        except (ValueError, IndexError) as error:
             logger.warning("undo of %r refused: %s", self.edit.text, error)
             self.error = str(error)
