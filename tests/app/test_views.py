@@ -1,0 +1,476 @@
+"""The live views draw what the snapshots carry, cheaply, and export it."""
+
+import time
+
+import numpy as np
+import pytest
+
+from backprop_lab.app.snapshot import Snapshot
+from backprop_lab.app.views import (
+    ALL_VIEWS,
+    CostView,
+    DecisionMapView,
+    DigitsWeightsView,
+    GradientNormView,
+    WeightsView,
+)
+from backprop_lab.app.views.decision_map import GRID, contour_segments
+from backprop_lab.app.views.history import Envelope
+from backprop_lab.engine import Network
+from backprop_lab.engine.datasets import make_dataset
+
+
+@pytest.fixture(scope="module")
+def spiral():
+    return make_dataset({"kind": "builtin", "name": "spiral", "seed": 0})
+
+
+@pytest.fixture(scope="module")
+def plane():
+    return make_dataset({"kind": "builtin", "name": "plane", "seed": 0})
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return make_dataset({"kind": "digits"})
+
+
+def train_snapshot(net, data, first_step=0, n_steps=20, cost="quadratic", **extra):
+    """Run n_steps of plain gradient descent on net and describe them."""
+    costs, norms, test_steps, test_costs = [], [], [], []
+    for step in range(first_step + 1, first_step + n_steps + 1):
+        grads = net.gradients(data.X_train[:50], data.Y_train[:50], cost)
+        for layer in range(net.n_layers):
+            net.weights[layer] -= 0.5 * grads.weights[layer]
+            net.biases[layer] -= 0.5 * grads.biases[layer]
+        costs.append(grads.cost)
+        norms.append([np.linalg.norm(g) for g in grads.weights])
+        if step % 5 == 0:
+            test_steps.append(step)
+            test_costs.append(net.cost(data.X_test, data.Y_test, cost))
+    fields = dict(
+        step=first_step + n_steps,
+        epoch=0,
+        steps_per_second=100.0,
+        running=True,
+        network=net.copy(),
+        weight_gradients=tuple(g.copy() for g in grads.weights),
+        bias_gradients=tuple(g.copy() for g in grads.biases),
+        new_steps=np.arange(first_step + 1, first_step + n_steps + 1),
+        new_train_costs=np.array(costs),
+        new_test_steps=np.array(test_steps, dtype=np.int64),
+        new_test_costs=np.array(test_costs),
+        new_grad_norms=np.array(norms),
+        train_accuracy=0.75 if data.task == "classification" else None,
+        test_accuracy=0.7 if data.task == "classification" else None,
+    )
+    fields.update(extra)
+    return Snapshot(**fields)
+
+
+def history_snapshot(net, steps, costs, norms=None, **extra):
+    """A snapshot carrying a given stretch of history and no training."""
+    if norms is None:
+        norms = np.ones((len(steps), net.n_layers))
+    return Snapshot(
+        step=int(steps[-1]),
+        epoch=0,
+        steps_per_second=0.0,
+        running=False,
+        network=net.copy(),
+        new_steps=np.asarray(steps, np.int64),
+        new_train_costs=np.asarray(costs, np.float64),
+        new_grad_norms=np.asarray(norms, np.float64),
+        **extra,
+    )
+
+
+def shown(qtbot, view, dataset):
+    qtbot.addWidget(view)
+    view.resize(600, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_dataset(dataset)
+    return view
+
+
+@pytest.fixture
+def spiral_net():
+    return Network([2, 8, 8, 1], ["tanh", "tanh", "sigmoid"], seed=1)
+
+
+# cost
+
+
+def test_cost_curve_ends_at_the_snapshots_last_cost(qtbot, spiral, spiral_net):
+    view = shown(qtbot, CostView(), spiral)
+    snapshot = train_snapshot(spiral_net, spiral)
+    view.update_snapshot(snapshot)
+    x, y = view.train_curve.getData()
+    assert x[-1] == snapshot.new_steps[-1]
+    assert y[-1] == pytest.approx(snapshot.new_train_costs[-1])
+    tx, ty = view.test_curve.getData()
+    assert ty[-1] == pytest.approx(snapshot.new_test_costs[-1])
+
+
+def test_cost_history_grows_by_the_snapshots_deltas(qtbot, spiral, spiral_net):
+    view = shown(qtbot, CostView(), spiral)
+    first = train_snapshot(spiral_net, spiral, 0, 20)
+    second = train_snapshot(spiral_net, spiral, 20, 30)
+    view.update_snapshot(first)
+    view.update_snapshot(second)
+    expected = np.concatenate([first.new_train_costs, second.new_train_costs])
+    np.testing.assert_allclose(view.train.y[:, 0], expected)
+    np.testing.assert_array_equal(view.train.x, np.arange(1, 51))
+
+
+def test_history_reset_starts_the_curves_over(qtbot, spiral, spiral_net):
+    view = shown(qtbot, CostView(), spiral)
+    norms = shown(qtbot, GradientNormView(), spiral)
+    for v in (view, norms):
+        v.update_snapshot(train_snapshot(spiral_net.copy(), spiral, 0, 30))
+    again = train_snapshot(spiral_net.copy(), spiral, 0, 5, history_reset=True)
+    for v in (view, norms):
+        v.update_snapshot(again)
+    assert len(view.train) == 5
+    assert len(view.train_curve.getData()[0]) == 5
+    assert len(norms.norms) == 5
+
+
+def test_reset_empties_the_cost_view(qtbot, spiral, spiral_net):
+    view = shown(qtbot, CostView(), spiral)
+    view.update_snapshot(train_snapshot(spiral_net, spiral))
+    view.reset()
+    assert len(view.train) == 0
+    x, _ = view.train_curve.getData()
+    assert x is None or len(x) == 0
+
+
+def test_log_switch_puts_the_cost_axis_in_log_mode(qtbot, spiral, spiral_net):
+    view = shown(qtbot, CostView(), spiral)
+    view.update_snapshot(train_snapshot(spiral_net, spiral))
+    assert not view.plot.getAxis("left").logMode
+    view.log_switch.setChecked(True)
+    assert view.plot.getAxis("left").logMode
+    assert view.train_curve.opts["logMode"][1]
+    view.log_switch.setChecked(False)
+    assert not view.plot.getAxis("left").logMode
+
+
+def test_accuracy_shows_for_classification_only(qtbot, spiral, plane, spiral_net):
+    classes = shown(qtbot, CostView(), spiral)
+    classes.update_snapshot(train_snapshot(spiral_net, spiral))
+    assert classes.accuracy_plot.isVisible()
+    assert classes.train_accuracy_curve.getData()[1][-1] == pytest.approx(0.75)
+
+    net = Network([2, 4, 1], ["tanh", "linear"])
+    numbers = shown(qtbot, CostView(), plane)
+    numbers.update_snapshot(train_snapshot(net, plane))
+    assert not numbers.accuracy_plot.isVisible()
+
+
+def test_readout_names_the_step_and_cost_under_the_mouse(qtbot, spiral, spiral_net):
+    view = shown(qtbot, CostView(), spiral)
+    snapshot = train_snapshot(spiral_net, spiral, 0, 40)
+    view.update_snapshot(snapshot)
+    qtbot.wait(20)  # the axes follow the new data
+    middle = np.mean(view.plot.vb.viewRange()[1])
+    view.graphics.scene().sigMouseMoved.emit(
+        view.plot.vb.mapViewToScene(pg_point(12.2, middle))
+    )
+    expected = f"step 12   train cost {snapshot.new_train_costs[11]:.4g}"
+    qtbot.waitUntil(lambda: view.readout.text() != "", timeout=1000)
+    assert view.readout.text().startswith(expected)
+    assert "test cost" in view.readout.text()
+    assert view.cursor.isVisible() and view.cursor.value() == 12
+
+
+def pg_point(x, y):
+    from PySide6.QtCore import QPointF
+
+    return QPointF(x, y)
+
+
+def test_million_steps_draw_in_a_few_thousand_points_quickly(qtbot, spiral):
+    net = Network([2, 3, 1], ["tanh", "sigmoid"])
+    view = shown(qtbot, CostView(), spiral)
+    rng = np.random.default_rng(0)
+    n, chunk = 1_000_000, 100_000
+    costs = np.exp(-np.arange(n) / 2e5) + 0.05 * rng.random(n)
+    for start in range(0, n, chunk):
+        steps = np.arange(start + 1, start + chunk + 1)
+        view.update_snapshot(history_snapshot(net, steps, costs[start : start + chunk]))
+    assert len(view.train) == n
+
+    times = []
+    for i in range(5):
+        step = n + 10 * i
+        snapshot = history_snapshot(net, np.arange(step + 1, step + 11), np.ones(10))
+        begun = time.perf_counter()
+        view.update_snapshot(snapshot)
+        times.append(time.perf_counter() - begun)
+    x, y = view.train_curve.getData()
+    assert len(x) <= 2 * max(view.plot.vb.width(), 100) + 64
+    assert len(x) <= 4000
+    assert np.nanmax(y) == pytest.approx(costs.max())
+    assert np.nanmin(y) == pytest.approx(costs.min())
+    assert np.median(times) < 0.020
+
+
+def test_zooming_in_draws_the_visible_steps_in_detail(qtbot, spiral):
+    net = Network([2, 3, 1], ["tanh", "sigmoid"])
+    view = shown(qtbot, CostView(), spiral)
+    n = 100_000
+    view.update_snapshot(
+        history_snapshot(net, np.arange(1, n + 1), np.sin(np.arange(n)))
+    )
+    view.plot.setXRange(1000, 1100, padding=0)
+    x, _ = view.train_curve.getData()
+    assert x[0] <= 1000 and x[-1] >= 1100
+    assert np.all(np.diff(x) == 1)
+    assert len(x) < 200
+
+
+# the envelope behind the curves
+
+
+def test_envelope_keeps_every_buckets_extremes():
+    rng = np.random.default_rng(3)
+    envelope = Envelope(2)
+    y = rng.normal(size=(50_003, 2))
+    for start in range(0, len(y), 7_001):
+        rows = y[start : start + 7_001]
+        envelope.append(np.arange(start, start + len(rows)), rows)
+    x_out, y_out = envelope.points(300)
+    assert len(x_out) <= 600
+    np.testing.assert_allclose(np.nanmax(y_out, axis=0), y.max(axis=0))
+    np.testing.assert_allclose(np.nanmin(y_out, axis=0), y.min(axis=0))
+    assert x_out[0] == 0 and x_out[-1] == len(y) - 1
+    assert np.all(np.diff(x_out) >= 0)
+
+
+def test_envelope_of_a_short_history_is_the_history():
+    envelope = Envelope(1)
+    envelope.append([1, 2, 3], [0.5, np.inf, 0.25])
+    x, y = envelope.points(100)
+    np.testing.assert_array_equal(x, [1, 2, 3])
+    np.testing.assert_array_equal(y[:, 0], [0.5, np.nan, 0.25])
+
+
+# weights
+
+
+def test_heatmaps_show_each_layers_weights_with_symmetric_levels(
+    qtbot, spiral, spiral_net
+):
+    view = shown(qtbot, WeightsView(), spiral)
+    snapshot = train_snapshot(spiral_net, spiral)
+    view.update_snapshot(snapshot)
+    assert len(view.heatmaps) == 3
+    for heatmap, w in zip(view.heatmaps, snapshot.network.weights, strict=True):
+        np.testing.assert_array_equal(heatmap.image.image, w)
+        low, high = heatmap.image.getLevels()
+        assert low == -high and high >= np.abs(w).max()
+        assert tuple(heatmap.bar.levels()) == (low, high)
+
+
+def test_gradient_switch_shows_dC_dW(qtbot, spiral, spiral_net):
+    view = shown(qtbot, WeightsView(), spiral)
+    snapshot = train_snapshot(spiral_net, spiral)
+    view.update_snapshot(snapshot)
+    view.gradient_switch.setChecked(True)
+    for heatmap, g in zip(view.heatmaps, snapshot.weight_gradients, strict=True):
+        np.testing.assert_array_equal(heatmap.image.image, g)
+        low, high = heatmap.image.getLevels()
+        assert low == -high and high >= np.abs(g).max()
+    assert "gradients" in view.heatmaps[0].plot.titleLabel.text
+    view.gradient_switch.setChecked(False)
+    np.testing.assert_array_equal(
+        view.heatmaps[0].image.image, snapshot.network.weights[0]
+    )
+
+
+def test_levels_hold_still_while_weights_change_a_little(qtbot, spiral, spiral_net):
+    view = shown(qtbot, WeightsView(), spiral)
+    view.update_snapshot(train_snapshot(spiral_net, spiral, 0, 5))
+    before = view.heatmaps[1].image.getLevels()
+    view.update_snapshot(train_snapshot(spiral_net, spiral, 5, 1))
+    assert tuple(view.heatmaps[1].image.getLevels()) == tuple(before)
+
+
+def test_heatmaps_follow_a_new_number_of_layers(qtbot, spiral, spiral_net):
+    view = shown(qtbot, WeightsView(), spiral)
+    view.update_snapshot(train_snapshot(spiral_net, spiral, 0, 2))
+    deeper = Network([2, 8, 8, 8, 1], ["tanh"] * 3 + ["sigmoid"])
+    view.update_snapshot(train_snapshot(deeper, spiral, 2, 2))
+    assert len(view.heatmaps) == 4
+
+
+def test_wide_layer_heatmap_is_drawn_quickly(qtbot, digits):
+    net = Network([784, 128, 10], ["sigmoid", "softmax"])
+    view = shown(qtbot, WeightsView(), digits)
+    snapshot = history_snapshot(net, [1], [1.0])
+    view.update_snapshot(snapshot)
+    begun = time.perf_counter()
+    view.update_snapshot(snapshot)
+    assert time.perf_counter() - begun < 0.05
+    assert view.heatmaps[0].image.image.shape == (128, 784)
+
+
+# gradient norms
+
+
+def test_one_norm_curve_per_layer_on_a_log_axis(qtbot, spiral, spiral_net):
+    view = shown(qtbot, GradientNormView(), spiral)
+    snapshot = train_snapshot(spiral_net, spiral)
+    view.update_snapshot(snapshot)
+    assert view.plot.getAxis("left").logMode
+    names = [label.text for _, label in view.legend.items]
+    assert names == ["layer 1", "layer 2", "layer 3"]
+    for layer, curve in enumerate(view.curves):
+        _, log_y = curve.getData()
+        assert 10 ** log_y[-1] == pytest.approx(snapshot.new_grad_norms[-1, layer])
+
+
+# decision map
+
+
+def test_decision_map_is_the_networks_output_on_the_grid(qtbot, spiral, spiral_net):
+    view = shown(qtbot, DecisionMapView(), spiral)
+    snapshot = train_snapshot(spiral_net, spiral)
+    view.update_snapshot(snapshot)
+    image = view.image.image
+    assert image.shape == (GRID, GRID)
+    expected = snapshot.network.predict(view.grid)[:, 0].reshape(GRID, GRID)
+    np.testing.assert_allclose(image, expected)
+
+    # row i, column j of the picture is the grid point (xs[j], ys[i])
+    xs, ys = view.axes
+    point = np.array([[xs[7], ys[60]]])
+    assert image[60, 7] == pytest.approx(snapshot.network.predict(point)[0, 0])
+
+
+def test_decision_map_shows_the_data_points(qtbot, spiral):
+    view = shown(qtbot, DecisionMapView(), spiral)
+    x, y = view.train_points.getData()
+    np.testing.assert_array_equal(x, spiral.X_train[:, 0])
+    assert len(view.test_points.getData()[0]) == len(spiral.X_test)
+
+
+def test_every_neuron_gets_its_own_map(qtbot, spiral, spiral_net):
+    view = shown(qtbot, DecisionMapView(), spiral)
+    snapshot = train_snapshot(spiral_net, spiral)
+    view.update_snapshot(snapshot)
+    assert [len(row) for row in view.neuron_maps] == [8, 8, 1]
+    net = snapshot.network
+    hidden = np.tanh(view.grid @ net.weights[0].T + net.biases[0])
+    np.testing.assert_allclose(
+        view.neuron_maps[0][3].image.image, hidden[:, 3].reshape(GRID, GRID)
+    )
+
+
+def test_many_classes_colour_the_map_by_the_largest_output(qtbot):
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, 60)
+    data = make_stand_in(rng.uniform(-1, 1, (60, 2)), np.eye(3)[labels])
+    net = Network([2, 5, 3], ["tanh", "softmax"])
+    view = shown(qtbot, DecisionMapView(), data)
+    view.update_snapshot(history_snapshot(net, [1], [1.0]))
+    rgb = view.image.image
+    assert rgb.shape == (GRID, GRID, 3)
+    winners = net.predict(view.grid).argmax(axis=1).reshape(GRID, GRID)
+    for cls in np.unique(winners):
+        colours = rgb[winners == cls]
+        assert np.all(colours == colours[0]) or len(np.unique(colours[:, 0])) > 1
+
+
+def make_stand_in(X, Y):
+    from backprop_lab.engine.datasets import Dataset
+
+    half = len(X) // 2
+    return Dataset(
+        name="stand-in",
+        X_train=X[:half],
+        Y_train=Y[:half],
+        X_test=X[half:],
+        Y_test=Y[half:],
+        task="classification",
+        n_classes=Y.shape[1],
+        source={"kind": "test"},
+    )
+
+
+def test_contour_follows_a_straight_boundary():
+    xs = ys = np.linspace(-1, 1, 21)
+    gx, _ = np.meshgrid(xs, ys)
+    x, y = contour_segments(gx, (xs, ys), 0.33)
+    assert len(x) == 2 * 20
+    np.testing.assert_allclose(x, 0.33)
+    assert y.min() == -1 and y.max() == 1
+
+
+# digits
+
+
+def test_digit_view_shows_one_8x8_image_per_first_layer_neuron(qtbot, digits):
+    net = Network([64, 16, 10], ["sigmoid", "softmax"], seed=2)
+    view = shown(qtbot, DigitsWeightsView(), digits)
+    view.update_snapshot(train_snapshot(net, digits, 0, 3, cost="cross_entropy"))
+    assert len(view.images) == 16
+    levels = {tuple(image.getLevels()) for image in view.images}
+    assert len(levels) == 1
+    low, high = levels.pop()
+    assert low == -high
+    for j, image in enumerate(view.images):
+        assert image.image.shape == (8, 8)
+        np.testing.assert_array_equal(image.image, net.weights[0][j].reshape(8, 8))
+
+
+# what every view shares
+
+
+def test_views_apply_to_the_data_they_can_show(spiral, plane, digits):
+    chain = make_dataset({"kind": "chain"})
+    assert DecisionMapView.applies_to(spiral) and DecisionMapView.applies_to(plane)
+    assert not DecisionMapView.applies_to(digits)
+    assert not DecisionMapView.applies_to(chain)
+    assert DigitsWeightsView.applies_to(digits)
+    assert not DigitsWeightsView.applies_to(spiral)
+    for view in (CostView, WeightsView, GradientNormView):
+        assert all(view.applies_to(d) for d in (spiral, digits, chain))
+    assert len({view.title for view in ALL_VIEWS}) == len(ALL_VIEWS)
+
+
+def view_and_data(view_class, spiral, digits):
+    if view_class is DigitsWeightsView:
+        net = Network([64, 16, 10], ["sigmoid", "softmax"])
+        return digits, train_snapshot(net, digits, 0, 2)
+    net = Network([2, 8, 8, 1], ["tanh", "tanh", "sigmoid"], seed=1)
+    return spiral, train_snapshot(net, spiral, 0, 20)
+
+
+@pytest.mark.parametrize("view_class", ALL_VIEWS)
+def test_every_view_exports_png_and_svg(qtbot, tmp_path, view_class, spiral, digits):
+    data, snapshot = view_and_data(view_class, spiral, digits)
+    view = shown(qtbot, view_class(), data)
+    view.update_snapshot(snapshot)
+    view.export_image(tmp_path / "view.png")
+    view.export_image(tmp_path / "view.svg")
+    assert (tmp_path / "view.png").read_bytes()[:4] == b"\x89PNG"
+    assert b"<svg" in (tmp_path / "view.svg").read_bytes()[:2000]
+    with pytest.raises(ValueError, match="png or .svg"):
+        view.export_image(tmp_path / "view.bmp")
+
+
+@pytest.mark.parametrize("view_class", ALL_VIEWS)
+def test_hidden_view_draws_when_shown(qtbot, view_class, spiral, digits):
+    data, snapshot = view_and_data(view_class, spiral, digits)
+    view = view_class()
+    qtbot.addWidget(view)
+    view.set_dataset(data)
+    view.update_snapshot(snapshot)
+    assert view._stale
+    view.resize(600, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    assert not view._stale
