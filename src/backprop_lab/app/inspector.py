@@ -50,6 +50,10 @@ NOTHING_SELECTED = (
 )
 NO_CONTEXT = "Load data and take a training step to see numbers here."
 
+# more examples than this are explained on the first MAX_EXAMPLES, so the
+# numbers keep up with training
+MAX_EXAMPLES = 500
+
 HELP_HTML = """
 <h2>How backprop works here</h2>
 <p>For one example the network computes, layer by layer, the weighted input
@@ -204,9 +208,10 @@ class InspectorWidget(QWidget):
         if network is None or X is None or len(X) == 0:
             self._context = None
         else:
-            X = np.asarray(X, dtype=network.dtype)
-            Y = np.asarray(Y, dtype=network.dtype).reshape(len(X), -1)
-            self._context = Context(network.copy(), X, Y, cost, settings, step)
+            total = len(X)
+            X = np.asarray(X[:MAX_EXAMPLES], dtype=network.dtype)
+            Y = np.asarray(Y[:MAX_EXAMPLES], dtype=network.dtype).reshape(len(X), -1)
+            self._context = Context(network.copy(), X, Y, cost, settings, step, total)
         if not self._selection_fits():
             self._selection = None
         self._refresh()
@@ -243,8 +248,9 @@ class InspectorWidget(QWidget):
         if not self._selection_fits():
             self._selection = None
         self.check.set_selection(self._selection)
-        self.nudge.set_selection(self._selection)
+        self.nudge.set_state(self._context, self._selection)
         self._refresh_chain()
+        self._refresh_tab()
 
     def _selection_fits(self) -> bool:
         sel, ctx = self._selection, self._context
@@ -273,14 +279,15 @@ class InspectorWidget(QWidget):
         self._update_header()
         self.check.set_context(self._context)
         self.check.set_selection(self._selection)
-        self.nudge.set_selection(self._selection)
-        self.nudge.set_context(self._context)
+        self.nudge.set_state(self._context, self._selection)
         self._refresh_chain()
         self._refresh_tab()
 
     def _refresh_tab(self) -> None:
         page = self.tabs.currentWidget().widget()
-        if page is self.ranking:
+        if page is self.nudge:
+            self.nudge.refresh()
+        elif page is self.ranking:
             self.ranking.set_context(self._context)
         elif page is self.wishes:
             self.wishes.set_context(self._context, self._example)
@@ -297,8 +304,11 @@ class InspectorWidget(QWidget):
             return
         cost = ctx.network.cost(ctx.X, ctx.Y, ctx.cost)
         step = "" if ctx.step is None else f"step {ctx.step}, "
+        batch = "the batch"
+        if ctx.n_total > n:
+            batch = f"the first {n} of {ctx.n_total} examples"
         self.batch_label.setText(
-            f"of {n} in the batch ({step}{cost_name(ctx.cost)} cost {fmt(cost)})"
+            f"of {n} in {batch} ({step}{cost_name(ctx.cost)} cost {fmt(cost)})"
         )
 
     def _refresh_chain(self) -> None:

@@ -26,8 +26,11 @@ logger = logging.getLogger(__name__)
 # below this sum of magnitudes a relative error is measured against it instead
 RELATIVE_FLOOR = 1e-8
 
-# a whole-network check looks at no more than this many weights per layer
+# a whole-network check looks at CHECK_MINIMUM .. CHECK_SAMPLE parameters per
+# layer, as many as fit CHECK_BUDGET multiply-adds of cost evaluations
 CHECK_SAMPLE = 400
+CHECK_MINIMUM = 20
+CHECK_BUDGET = 2e8
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,7 @@ class LayerCheck:
     bias_error: float
     n_checked: int
     n_weights: int
+    n_biases_checked: int = 0
 
 
 @dataclass(frozen=True)
@@ -381,10 +385,21 @@ def relative_error(backprop: float, numeric: float) -> float:
 
 
 def numeric_gradient(net, X, Y, layer, j, k=None, cost="quadratic", eps=1e-6):
-    """(C(w + eps) - C(w - eps)) / 2 eps on copies; k=None for the bias."""
-    value = parameter_value(net, layer, j, k)
-    plus = _with_parameter(net, layer, j, k, value + eps).cost(X, Y, cost)
-    minus = _with_parameter(net, layer, j, k, value - eps).cost(X, Y, cost)
+    """(C(w + eps) - C(w - eps)) / 2 eps on a copy; k=None for the bias."""
+    return _central_difference(net.copy(), X, Y, layer, j, k, cost, eps)
+
+
+def _central_difference(work, X, Y, layer, j, k, cost, eps) -> float:
+    """Central difference on `work`, a private network put back as it was."""
+    array, index = (
+        (work.biases[layer], j) if k is None else (work.weights[layer], (j, k))
+    )
+    value = array[index]
+    array[index] = value + eps
+    plus = work.cost(X, Y, cost)
+    array[index] = value - eps
+    minus = work.cost(X, Y, cost)
+    array[index] = value
     return (plus - minus) / (2.0 * eps)
 
 
@@ -396,35 +411,53 @@ def check_parameter(net, X, Y, layer, j, k=None, cost="quadratic", eps=1e-6):
     return ParameterCheck(backprop, numeric, relative_error(backprop, numeric))
 
 
-def check_network(net, X, Y, cost="quadratic", eps=1e-6, sample=CHECK_SAMPLE):
-    """Largest relative error per layer; big layers are checked on a sample."""
-    grads = net.copy().gradients(X, Y, cost, input_sensitivity=False)
+def check_sample_size(net, n_samples: int, budget: float = CHECK_BUDGET) -> int:
+    """Parameters checked per layer, so a whole check costs about `budget`."""
+    per_parameter = 2.0 * max(n_samples, 1) * net.n_parameters
+    return int(np.clip(budget // per_parameter, CHECK_MINIMUM, CHECK_SAMPLE))
+
+
+def check_network(net, X, Y, cost="quadratic", eps=1e-6, sample=None):
+    """Largest relative error per layer; big layers are checked on a sample.
+
+    sample: parameters checked per layer (weights and biases each); by default
+    as many as fit a time budget, every one of a small network.
+    """
+    work = net.copy()
+    grads = work.gradients(X, Y, cost, input_sensitivity=False)
+    sample = sample or check_sample_size(net, len(grads.deltas[0]))
     rng = np.random.default_rng(0)
     rows = []
     for layer, grad in enumerate(grads.weights):
-        present = np.argwhere(net.masks[layer] != 0)
-        if len(present) > sample:
-            present = present[rng.choice(len(present), sample, replace=False)]
+        present = _sample(rng, np.argwhere(net.masks[layer] != 0), sample)
+        biases = _sample(rng, np.arange(net.sizes[layer + 1]), sample)
         weight_errors = [
-            _error(net, X, Y, layer, j, k, grad[j, k], cost, eps) for j, k in present
+            _error(work, X, Y, layer, j, k, grad[j, k], cost, eps) for j, k in present
         ]
         bias_errors = [
-            _error(net, X, Y, layer, j, None, db, cost, eps)
-            for j, db in enumerate(grads.biases[layer])
+            _error(work, X, Y, layer, j, None, grads.biases[layer][j], cost, eps)
+            for j in biases
         ]
         rows.append(
             LayerCheck(
-                layer,
-                max(weight_errors, default=0.0),
-                max(bias_errors),
-                len(present),
-                grad.size,
+                layer=layer,
+                weight_error=max(weight_errors, default=0.0),
+                bias_error=max(bias_errors),
+                n_checked=len(present),
+                n_weights=grad.size,
+                n_biases_checked=len(biases),
             )
         )
     logger.debug("checked %s layers against finite differences", len(rows))
     return rows
 
 
-def _error(net, X, Y, layer, j, k, backprop, cost, eps) -> float:
-    numeric = numeric_gradient(net, X, Y, layer, j, k, cost, eps)
+def _sample(rng, items, size):
+    if len(items) <= size:
+        return items
+    return items[np.sort(rng.choice(len(items), size, replace=False))]
+
+
+def _error(work, X, Y, layer, j, k, backprop, cost, eps) -> float:
+    numeric = _central_difference(work, X, Y, layer, j, k, cost, eps)
     return relative_error(float(backprop), numeric)
