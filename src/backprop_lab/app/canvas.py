@@ -285,7 +285,7 @@ class NetworkCanvas(QGraphicsView):
         self._legend = QGraphicsSimpleTextItem()
         self._legend.setFont(ci.small_font(8))
         self._legend.setBrush(QColor("#444444"))
-        self._legend.setPos(-ci.RADIUS, self._bottom + 10)
+        self._legend.setPos(-ci.RADIUS, self._bottom + 16)
         scene.addItem(self._legend)
         self._apply_bucket_pens()
         self._refresh()
@@ -392,14 +392,19 @@ class NetworkCanvas(QGraphicsView):
         rect.setZValue(1.5)
 
     def _build_headers(self) -> None:
-        """Titles, activation choosers and the buttons that edit layers."""
+        """Titles, activation choosers and the buttons that edit layers.
+
+        Row one: the layer's name and activation (click to choose another).
+        Row two: "−  size  +  ×" on hidden layers, the size elsewhere. Below
+        the neurons, a "+ layer" button between every two columns.
+        """
         self._titles = []
         last = len(self._columns) - 1
         for column in self._columns:
             layer = column.layer - 1
             if column.layer == 0:
                 title = self._add_button(
-                    f"input · {column.size}", "The input layer follows the data", None
+                    "input", "The input layer follows the data", None
                 )
             else:
                 title = self._add_button(
@@ -407,12 +412,22 @@ class NetworkCanvas(QGraphicsView):
                     "Click to choose this layer's activation function",
                     lambda pos, layer=layer: self._show_activation_menu(layer, pos),
                 )
-            title.setPos(column.x, self._top - 22)
+            title.setPos(column.x, self._top - 24)
             self._titles.append(title)
+            self._add_size_label(column)
             if 0 < column.layer < last:
                 self._add_layer_buttons(column)
         for column in self._columns[:-1]:
             self._add_insert_button(column)
+
+    def _add_size_label(self, column) -> None:
+        label = QGraphicsSimpleTextItem(str(column.size))
+        label.setFont(ci.small_font(8.5, bold=True))
+        label.setBrush(QColor("#333333"))
+        box = label.boundingRect()
+        label.setPos(column.x - box.width() / 2, self._top - box.height() / 2)
+        label.setToolTip("neurons in this layer")
+        self.scene().addItem(label)
 
     def _add_button(self, text, tooltip, action, enabled=True) -> ci.ButtonItem:
         button = ci.ButtonItem(text, tooltip, action, enabled=enabled)
@@ -423,21 +438,22 @@ class NetworkCanvas(QGraphicsView):
     def _add_layer_buttons(self, column) -> None:
         layer = column.layer - 1
         specs = [
-            ("+", "Add a neuron to this layer", self._add_neuron, True),
             (
+                -30,
                 "−",
                 "Remove the selected neuron of this layer, or its last neuron",
                 self._remove_neuron,
                 column.size > 1,
             ),
-            ("×", "Remove this hidden layer", self._remove_layer, True),
+            (30, "+", "Add a neuron to this layer", self._add_neuron, True),
+            (58, "×", "Remove this hidden layer", self._remove_layer, True),
         ]
-        for offset, (text, tip, handler, enabled) in zip((-24, 0, 24), specs):
+        for offset, text, tip, handler, enabled in specs:
             button = self._add_button(
                 text, tip, lambda _pos, h=handler: h(layer), enabled=enabled
             )
             button.width = 20
-            button.setPos(column.x + offset, self._top + 2)
+            button.setPos(column.x + offset, self._top)
 
     def _add_insert_button(self, column) -> None:
         index = column.layer
@@ -446,7 +462,7 @@ class NetworkCanvas(QGraphicsView):
             "Insert a hidden layer here",
             lambda _pos: self._insert_layer(index),
         )
-        button.setPos(column.x + ci.COLUMN / 2, self._top - 22)
+        button.setPos(column.x + ci.COLUMN / 2, self._bottom - 6)
 
     def _update_scene_rect(self) -> None:
         rect = self.scene().itemsBoundingRect()
@@ -492,8 +508,8 @@ class NetworkCanvas(QGraphicsView):
                 buckets = ci.gradient_buckets(sizes, present, top)
             geometry = self._geometry[layer]
             for bucket, item in enumerate(self._bucket_items[layer]):
-                item.setPath(ci.segments_path(geometry, buckets == bucket))
-            self._removed_items[layer].setPath(ci.segments_path(geometry, ~present))
+                _set_segments(item, geometry, buckets == bucket)
+            _set_segments(self._removed_items[layer], geometry, ~present)
         self._gradient_top = top
 
     def _apply_bucket_pens(self) -> None:
@@ -548,21 +564,21 @@ class NetworkCanvas(QGraphicsView):
         for column, title in zip(self._columns[1:], self._titles[1:], strict=True):
             name = self.network.activations[column.layer - 1]
             role = "output" if column.layer == last else f"layer {column.layer}"
-            title.set_text(f"{role} · {column.size} · {name} ▾")
+            title.set_text(f"{role} · {name} ▾")
 
     def _draw_legend(self) -> None:
         if self.edge_mode == "weight":
             text = (
-                "edges: orange w > 0, blue w < 0, width |w| (per layer); "
-                "dashed: removed.  tags above neurons: biases b"
+                "edges: orange w > 0, blue w < 0, width |w| (per layer)\n"
+                "dashed: removed connections; tags above the neurons: biases b"
             )
         elif self._gradient_top is None:
             text = "edges by last step's |dC/dw|: no step taken yet"
         else:
             low = self._gradient_top - ci.GRADIENT_DECADES
             text = (
-                f"edges by last step's |dC/dw|, log scale: pale 1e{low:.0f} or less, "
-                f"dark red 1e{self._gradient_top:.1f}"
+                "edges by the last step's |dC/dw|, log scale:\n"
+                f"pale 1e{low:.1f} or less, dark red 1e{self._gradient_top:.1f}"
             )
         self._legend.setText(text)
 
@@ -1012,3 +1028,10 @@ class NetworkCanvas(QGraphicsView):
         return len(grads) == net.n_layers and all(
             g.shape == w.shape for g, w in zip(grads, net.weights, strict=True)
         )
+
+
+def _set_segments(item, geometry, chosen) -> None:
+    """Give a path item the chosen edges; an item that stays empty is skipped."""
+    if not chosen.any() and item.path().isEmpty():
+        return
+    item.setPath(ci.segments_path(geometry, chosen))

@@ -292,7 +292,7 @@ class BiasTag(QGraphicsItem):
         self.setZValue(3)
 
     def boundingRect(self) -> QRectF:
-        return QRectF(-19, -7, 38, 14)
+        return QRectF(-22, -7, 44, 14)
 
     def set_value(self, value: float, scale: float) -> None:
         if value != self.value or scale != self.scale:
