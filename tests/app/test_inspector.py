@@ -253,16 +253,29 @@ def test_nudge_shows_predicted_next_to_actual_change(inspector):
 
 
 def test_applying_a_nudge_asks_for_a_set_weight_edit(inspector, qtbot):
-    pytest.importorskip("backprop_lab.engine.edits")
     net, X, Y = known_problem()
     inspector.set_context(net, X, Y)
     inspector.select_edge(1, 0, 2)
     inspector.nudge.set_dw(0.25)
     with qtbot.waitSignal(inspector.edit_requested, timeout=1000) as blocker:
         qtbot.mouseClick(inspector.findChild(QPushButton, "apply_nudge"), Qt.LeftButton)
-    edited = blocker.args[0].apply(net)
+    edit = blocker.args[0]
+    edited = edit.apply(net)
     assert edited.weights[1][0, 2] == pytest.approx(net.weights[1][0, 2] + 0.25)
     assert np.array_equal(edited.weights[0], net.weights[0])
+    undone = edit.make_inverse(net).apply(edited)
+    assert np.array_equal(undone.weights[1], net.weights[1])
+
+
+def test_applying_a_bias_nudge_asks_for_a_set_bias_edit(inspector, qtbot):
+    net, X, Y = known_problem()
+    inspector.set_context(net, X, Y)
+    inspector.select_bias(0, 3)
+    inspector.nudge.set_dw(-0.5)
+    with qtbot.waitSignal(inspector.edit_requested, timeout=1000) as blocker:
+        qtbot.mouseClick(inspector.findChild(QPushButton, "apply_nudge"), Qt.LeftButton)
+    edited = blocker.args[0].apply(net)
+    assert edited.biases[0][3] == pytest.approx(net.biases[0][3] - 0.5)
 
 
 def test_ranking_lists_the_largest_gradients_and_selects_on_click(inspector, qtbot):

@@ -10,6 +10,7 @@ from backprop_lab.engine.activations import HIDDEN_ACTIVATIONS
 from backprop_lab.engine.explain import (
     check_network,
     check_parameter,
+    check_sample_size,
     explain_bias,
     explain_neuron,
     explain_weight,
@@ -17,9 +18,9 @@ from backprop_lab.engine.explain import (
     nudge_weight,
     numeric_gradient,
     rank_weights,
-    relative_error,
     wishes,
 )
+from backprop_lab.engine.gradcheck import relative_error
 
 OUTPUTS = (
     ("sigmoid", "quadratic"),
@@ -202,19 +203,35 @@ def test_whole_network_check_reports_tiny_errors_per_layer():
     assert rows[0].n_checked == net.weights[0].size
 
 
+def test_big_layers_are_checked_on_a_sample_with_tiny_errors():
+    net, X, Y = random_problem(18, "tanh", "sigmoid", sizes=(40, 30, 2))
+    rows = check_network(net, X, Y, sample=25)
+    assert [(r.n_checked, r.n_biases_checked) for r in rows] == [(25, 25), (25, 2)]
+    assert rows[0].n_weights == 1200
+    assert max(max(r.weight_error, r.bias_error) for r in rows) < 1e-6
+
+
+def test_check_sample_size_shrinks_with_the_batch_and_network():
+    small, _, _ = random_problem(19)
+    big = Network([784, 128, 10], ["sigmoid", "softmax"])
+    assert check_sample_size(small, 10) == 400
+    assert 20 <= check_sample_size(big, 1000) < check_sample_size(big, 10) <= 400
+
+
 def test_whole_network_check_finds_a_wrong_gradient(monkeypatch):
     net, X, Y = random_problem(11, "tanh", "sigmoid")
     original = Network.gradients
 
     def broken(self, *args, **kwargs):
         grads = original(self, *args, **kwargs)
-        grads.weights[1][0, 0] *= 1.01
+        grads.weights[1] *= 1.5
         return grads
 
     monkeypatch.setattr(Network, "gradients", broken)
-    rows = check_network(net, X, Y)
-    assert rows[1].weight_error > 1e-3
-    assert rows[0].weight_error < 1e-6
+    for sample in (None, 3):
+        rows = check_network(net, X, Y, sample=sample)
+        assert rows[1].weight_error > 1e-3
+        assert rows[0].weight_error < 1e-6
 
 
 def test_nudge_prediction_matches_to_first_order():

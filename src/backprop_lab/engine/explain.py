@@ -19,12 +19,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from backprop_lab.engine import gradcheck
 from backprop_lab.engine.activations import slope as activation_slope
+from backprop_lab.engine.gradcheck import relative_error
 
 logger = logging.getLogger(__name__)
-
-# below this sum of magnitudes a relative error is measured against it instead
-RELATIVE_FLOOR = 1e-8
 
 # a whole-network check looks at CHECK_MINIMUM .. CHECK_SAMPLE parameters per
 # layer, as many as fit CHECK_BUDGET multiply-adds of cost evaluations
@@ -378,12 +377,6 @@ def nudge_bias(net, X, Y, layer, j, db, cost="quadratic") -> Nudge:
     return nudge(net, X, Y, layer, j, None, db, cost)
 
 
-def relative_error(backprop: float, numeric: float) -> float:
-    """|b - n| / (|b| + |n|), measured against RELATIVE_FLOOR when both are tiny."""
-    scale = max(abs(backprop) + abs(numeric), RELATIVE_FLOOR)
-    return abs(backprop - numeric) / scale
-
-
 def numeric_gradient(net, X, Y, layer, j, k=None, cost="quadratic", eps=1e-6):
     """(C(w + eps) - C(w - eps)) / 2 eps on a copy; k=None for the bias."""
     return _central_difference(net.copy(), X, Y, layer, j, k, cost, eps)
@@ -403,12 +396,11 @@ def _central_difference(work, X, Y, layer, j, k, cost, eps) -> float:
     return (plus - minus) / (2.0 * eps)
 
 
-def check_parameter(net, X, Y, layer, j, k=None, cost="quadratic", eps=1e-6):
+def check_parameter(net, X, Y, layer, j, k=None, cost="quadratic"):
     """Backprop's dC/dw (or dC/db) against central finite differences."""
     _check_neuron(net, layer, j)
-    backprop = _gradient(net, X, Y, layer, j, k, cost)
-    numeric = numeric_gradient(net, X, Y, layer, j, k, cost, eps)
-    return ParameterCheck(backprop, numeric, relative_error(backprop, numeric))
+    backprop, numeric, error = gradcheck.parameter_check(net, X, Y, cost, layer, j, k)
+    return ParameterCheck(backprop, numeric, error)
 
 
 def check_sample_size(net, n_samples: int, budget: float = CHECK_BUDGET) -> int:
@@ -421,11 +413,37 @@ def check_network(net, X, Y, cost="quadratic", eps=1e-6, sample=None):
     """Largest relative error per layer; big layers are checked on a sample.
 
     sample: parameters checked per layer (weights and biases each); by default
-    as many as fit a time budget, every one of a small network.
+    as many as fit a time budget. A network that fits entirely is checked by
+    `gradcheck.gradient_check`, every parameter.
     """
-    work = net.copy()
+    n_samples = len(np.atleast_2d(np.asarray(X)))
+    sample = sample or check_sample_size(net, n_samples)
+    widest = max(max(w.size, b.size) for w, b in zip(net.weights, net.biases))
+    if widest <= sample:
+        return _check_every_parameter(net, X, Y, cost, eps)
+    return _check_sample(net, X, Y, cost, eps, sample)
+
+
+def _check_every_parameter(net, X, Y, cost, eps):
+    check = gradcheck.gradient_check(net, X, Y, cost, eps, per_parameter=True)
+    return [
+        LayerCheck(
+            layer=layer,
+            weight_error=float(errors.max(initial=0.0)),
+            bias_error=float(bias_errors.max()),
+            n_checked=int(net.masks[layer].sum()),
+            n_weights=errors.size,
+            n_biases_checked=bias_errors.size,
+        )
+        for layer, (errors, bias_errors) in enumerate(
+            zip(check.errors, check.bias_errors, strict=True)
+        )
+    ]
+
+
+def _check_sample(net, X, Y, cost, eps, sample):
+    work = net.astype(np.float64)
     grads = work.gradients(X, Y, cost, input_sensitivity=False)
-    sample = sample or check_sample_size(net, len(grads.deltas[0]))
     rng = np.random.default_rng(0)
     rows = []
     for layer, grad in enumerate(grads.weights):
@@ -448,7 +466,7 @@ def check_network(net, X, Y, cost="quadratic", eps=1e-6, sample=None):
                 n_biases_checked=len(biases),
             )
         )
-    logger.debug("checked %s layers against finite differences", len(rows))
+    logger.debug("checked a sample of %s parameters per layer", sample)
     return rows
 
 
