@@ -72,6 +72,11 @@ def layout_columns(sizes) -> list[Column]:
     return columns
 
 
+# one element of QPainterPath's stream format: type (0 move, 1 line), x, y
+_PATH_ELEMENT = np.dtype([("type", ">i4"), ("x", ">f8"), ("y", ">f8")])
+_PATH_END = struct.pack(">ii", 0, 0)
+
+
 @dataclass(frozen=True)
 class EdgeGeometry:
     """The drawn edges of one weight layer, as flat arrays (n_edges,)."""
@@ -82,6 +87,18 @@ class EdgeGeometry:
     y0: np.ndarray
     x1: np.ndarray
     y1: np.ndarray
+
+    @property
+    def elements(self) -> np.ndarray:
+        """(n_edges, 2) path elements: move to the start, line to the end."""
+        cached = self.__dict__.get("_elements")
+        if cached is None:
+            cached = np.empty((len(self.js), 2), _PATH_ELEMENT)
+            cached["type"] = (0, 1)
+            cached["x"] = np.stack([self.x0, self.x1], axis=1)
+            cached["y"] = np.stack([self.y0, self.y1], axis=1)
+            object.__setattr__(self, "_elements", cached)
+        return cached
 
     def __len__(self) -> int:
         return len(self.js)
@@ -105,25 +122,16 @@ def segments_path(geometry: EdgeGeometry, chosen) -> QPainterPath:
     Built from the arrays in one go through QPainterPath's binary stream
     format rather than a Python loop of lineTo calls.
     """
-    x0, x1 = geometry.x0[chosen], geometry.x1[chosen]
-    n = 2 * len(x0)
+    elements = geometry.elements[chosen]
     path = QPainterPath()
-    if n == 0:
+    if len(elements) == 0:
         return path
-
-    # QPainterPath's stream format: count, (type, x, y) per element, then
-    # the start of the current subpath and the fill rule; big endian
-    elements = np.empty(n, dtype=_PATH_ELEMENT)
-    elements["type"][0::2] = 0  # move to
-    elements["type"][1::2] = 1  # line to
-    elements["x"][0::2], elements["x"][1::2] = x0, x1
-    elements["y"][0::2], elements["y"][1::2] = geometry.y0[chosen], geometry.y1[chosen]
-    data = struct.pack(">i", n) + elements.tobytes() + struct.pack(">ii", 0, 0)
+    # count, the (type, x, y) elements, the current subpath's start, fill rule
+    data = b"".join(
+        (struct.pack(">i", 2 * len(elements)), elements.tobytes(), _PATH_END)
+    )
     QDataStream(QByteArray(data)) >> path
     return path
-
-
-_PATH_ELEMENT = np.dtype([("type", ">i4"), ("x", ">f8"), ("y", ">f8")])
 
 
 def nearest_edge(geometry: EdgeGeometry, px: float, py: float):
