@@ -293,7 +293,7 @@ def test_ranking_lists_the_largest_gradients_and_selects_on_click(inspector, qtb
 
 def test_wishes_show_one_example_and_the_batch_average(inspector):
     net, X, Y = known_problem()
-    inspector.set_context(net, X, Y)
+    inspector.set_context(net, X, Y, settings=Settings)
     inspector.tabs.setCurrentIndex(4)
     inspector.set_example(5)
     w = explain.wishes(net, X, Y)
@@ -301,6 +301,9 @@ def test_wishes_show_one_example_and_the_batch_average(inspector):
     assert grid.item(0, 3).text() == fmt(w.per_example[5, 0])
     assert grid.item(0, 4).text() == fmt(w.mean[0])
     assert grid.item(0, 5).text() == f"{w.wanting_up()[0]} of 10"
+    steps = table(inspector, "wish_steps")
+    bias_gradient = net.copy().gradients(X, Y).biases[-1][0]
+    assert steps.item(0, 3).text() == fmt(-0.1 * bias_gradient)
 
 
 def test_nothing_to_show_without_a_context(inspector):
@@ -312,7 +315,8 @@ def test_nothing_to_show_without_a_context(inspector):
 def test_help_page_names_every_view_and_the_inspector():
     for word in ("canvas", "Cost", "Weights", "Gradient norms", "Decision map"):
         assert word in HELP_HTML
-    assert "Digits weights" in HELP_HTML and "Nudge" in HELP_HTML
+    assert "Digit weights" in HELP_HTML and "Nudge" in HELP_HTML
+    assert "gradient</b> mode" in HELP_HTML
 
 
 def test_widget_renders_every_selection(inspector, tmp_path):

@@ -286,6 +286,8 @@ def test_wishes_are_minus_the_output_sensitivity_and_average_to_the_step():
     assert np.allclose(w.per_example, -2 * (w.a - Y))
     assert np.allclose(w.mean, w.per_example.mean(axis=0))
     assert list(w.wanting_up()) == list((Y > w.a).sum(axis=0))
+    grads = net.copy().gradients(X, Y)
+    assert np.allclose(w.bias_gradient, grads.biases[-1], rtol=0, atol=1e-15)
 
 
 def test_bad_indices_are_refused():

@@ -70,13 +70,17 @@ w ← w − η ∂C/∂w.</p>
 
 <h3>The canvas</h3>
 <p>Circles are neurons, input on the left and output on the right; lines are
-weights. In <b>weight</b> mode an edge's colour is the sign of its weight (one
-colour positive, the other negative) and its width the size of the weight. In
-<b>gradient</b> mode colour and width show ∂C/∂w of the last step instead: the
-widest edges are those the step moves most. A neuron's fill shows its bias, or
-its activation for the chosen example. Removed connections are drawn dashed or
-not at all and stay at zero. Click an edge, a bias or a neuron to inspect it;
-right-click for edits.</p>
+weights w<sub>jk</sub>, from neuron k of one layer to neuron j of the next. In
+<b>weight</b> mode an edge is orange for a positive weight and blue for a
+negative one, and wider and darker the larger |w| is within its layer. The
+small tags above the neurons are their biases. In <b>gradient</b> mode the
+edges show |∂C/∂w| of the last training step on a log scale spanning four
+powers of ten, from pale (small) through purple to dark red (the largest): the
+dark edges are the weights the step moved most. Dashed grey lines are removed
+connections; they stay at zero. Green bands mark the paths the inspector
+highlights. Layers of more than 32 neurons are drawn collapsed, showing their
+first and last few neurons. Click an edge, a bias tag or a neuron to inspect
+it; right-click for edits.</p>
 
 <h3>The views</h3>
 <ul>
@@ -90,8 +94,9 @@ colours are symmetric around zero. Switch to the gradient to see ∂C/∂w.</li>
 far from the output with tiny norms learn slowly: the vanishing gradient.</li>
 <li><b>Decision map</b> (two inputs): the output over the input plane with the
 data on top; it also shows what a single hidden neuron responds to.</li>
-<li><b>Digits weights</b> (digits data): each first-layer neuron's 64 weights
-drawn as an 8×8 image, the pattern it looks for.</li>
+<li><b>Digit weights</b> (digits data): each first-layer neuron's 64 weights
+drawn as an 8×8 image, the pattern it looks for; all on one colour scale
+symmetric around zero.</li>
 </ul>
 
 <h3>The inspector</h3>

@@ -390,6 +390,7 @@ class WishesPanel(QWidget):
         self.table = make_table(
             "wishes", ("output", "a", "y", "wish", "batch mean", "want up")
         )
+        self.steps = make_table("wish_steps", ("output", "−∂C/∂z", "mean", "bias step"))
         self.summary = _result_label("wishes_summary")
         layout = QVBoxLayout(self)
         layout.addWidget(
@@ -401,19 +402,33 @@ class WishesPanel(QWidget):
             )
         )
         layout.addWidget(self.table)
+        layout.addWidget(
+            _note(
+                "Through σ' each wish becomes a pull −∂C/∂z on the weighted "
+                "input. Averaged over the batch it is −∂C/∂b, and one step of "
+                "plain SGD moves each output's bias by −η ∂C/∂b:"
+            )
+        )
+        layout.addWidget(self.steps)
         layout.addWidget(self.summary)
         layout.addStretch(1)
 
     def set_context(self, context: Context | None, example: int) -> None:
         if context is None:
-            self.table.setRowCount(0)
+            for table in (self.table, self.steps):
+                table.setRowCount(0)
             self.summary.setText("")
             return
         w = explain.wishes(context.network, context.X, context.Y, context.cost)
+        eta = getattr(context.settings, "learning_rate", None)
+        self._fill_wishes(w, example)
+        self._fill_steps(w, example, eta)
+        self.summary.setText(_wishes_summary(w, example))
+
+    def _fill_wishes(self, w: explain.Wishes, example: int) -> None:
         self.table.setRowCount(w.mean.size)
         fit_height(self.table)
         up = w.wanting_up()
-        n = len(w.per_example)
         for j in range(w.mean.size):
             cells = (
                 f"neuron {j}",
@@ -421,16 +436,29 @@ class WishesPanel(QWidget):
                 fmt(w.y[example, j]),
                 fmt(w.per_example[example, j]),
                 fmt(w.mean[j]),
-                f"{up[j]} of {n}",
+                f"{up[j]} of {len(w.per_example)}",
             )
             fill_row(self.table, j, cells)
-        self.summary.setText(_wishes_summary(w, example))
+
+    def _fill_steps(self, w: explain.Wishes, example: int, eta) -> None:
+        self.steps.setRowCount(w.mean.size)
+        fit_height(self.steps)
+        gradient = w.bias_gradient
+        for j in range(w.mean.size):
+            step = "set η" if eta is None else fmt(-eta * gradient[j])
+            cells = (
+                f"neuron {j}",
+                fmt(-w.delta[example, j]),
+                fmt(-gradient[j]),
+                step,
+            )
+            fill_row(self.steps, j, cells)
 
 
 def _wishes_summary(w: explain.Wishes, example: int) -> str:
     agree = np.sign(w.per_example[example]) == np.sign(w.mean)
     return (
         f"Example {example} agrees with the batch on {int(agree.sum())} of "
-        f"{w.mean.size} outputs. The 'want up' column counts the examples that "
-        "pull each output up; the batch mean is the wish the step acts on."
+        f"{w.mean.size} outputs. 'want up' counts the examples that pull each "
+        "output up; the batch mean is the wish the step acts on."
     )

@@ -166,13 +166,21 @@ class LayerCheck:
 class Wishes:
     """What each output neuron wants: -dC0/da(L), per example and averaged.
 
-    per_example (n_samples, n_out); mean (n_out,); a and y per example.
+    per_example (n_samples, n_out); mean (n_out,); a and y per example;
+    delta: dC0/dz(L) per example, whose batch mean is the output biases'
+    gradient dC/db(L), the step all the wishes average into.
     """
 
     per_example: np.ndarray
     mean: np.ndarray
     a: np.ndarray
     y: np.ndarray
+    delta: np.ndarray | None = None
+
+    @property
+    def bias_gradient(self) -> np.ndarray:
+        """dC/db of the output layer: the batch mean of dC0/dz(L), (n_out,)."""
+        return self.delta.mean(axis=0)
 
     def wanting_up(self) -> np.ndarray:
         """How many examples want each output's activation to rise, (n_out,)."""
@@ -330,7 +338,9 @@ def wishes(net, X, Y, cost="quadratic") -> Wishes:
     """Each output neuron's desired nudge -dC0/da(L), per example and averaged."""
     grads, Y = _backprop(net, X, Y, cost)
     wish = -grads.activations[-1]
-    return Wishes(wish.copy(), wish.mean(axis=0), net.a[-1].copy(), Y.copy())
+    return Wishes(
+        wish.copy(), wish.mean(axis=0), net.a[-1].copy(), Y.copy(), grads.deltas[-1]
+    )
 
 
 def _with_parameter(net, layer, j, k, value):
