@@ -34,7 +34,6 @@ _ONNX_OPS = {
     "sigmoid": "Sigmoid",
     "tanh": "Tanh",
     "relu": "Relu",
-    "leaky_relu": "LeakyRelu",
     "softmax": "Softmax",
 }
 
@@ -277,6 +276,9 @@ def onnx_model(net: Network, dtype=None):
                 transB=1,
             )
         )
+        if name == "leaky_relu":
+            slope = np.array([LEAKY_SLOPE], dtype)
+            initializers.append(numpy_helper.from_array(slope, f"layer{i}.slope"))
         nodes.append(_activation_node(helper, name, z_name, a_name, i))
         current = a_name
 
@@ -307,8 +309,10 @@ def _activation_node(helper, name: str, z_name: str, a_name: str, i: int):
     if name == "linear":
         return helper.make_node("Identity", [z_name], [a_name], name=node_name)
     if name == "leaky_relu":
+        # PRelu with a slope tensor keeps 0.01 in the model's precision;
+        # LeakyRelu's alpha attribute would round it to float32
         return helper.make_node(
-            "LeakyRelu", [z_name], [a_name], name=node_name, alpha=LEAKY_SLOPE
+            "PRelu", [z_name, f"layer{i}.slope"], [a_name], name=node_name
         )
     if name == "softmax":
         return helper.make_node("Softmax", [z_name], [a_name], name=node_name, axis=1)
