@@ -4,6 +4,7 @@ import csv
 import json
 import re
 import sys
+import zipfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -258,3 +259,13 @@ def test_the_documented_numpy_snippet_reproduces_the_engine_outputs(
     namespace = {"X": X}
     exec(formats_snippet(), namespace)
     np.testing.assert_allclose(namespace["outputs"], net.predict(X), rtol=0, atol=1e-12)
+
+
+def test_npz_import_refuses_a_huge_array_from_its_header_alone(tmp_path):
+    path = tmp_path / "huge.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        with archive.open("layer1.weight.npy", "w") as member:
+            header = {"descr": "<f8", "fortran_order": False, "shape": (10**6, 10**6)}
+            np.lib.format.write_array_header_1_0(member, header)
+    with pytest.raises(ExportError, match="too large"):
+        import_npz_weights(Network([1, 1], ["linear"]), path)
