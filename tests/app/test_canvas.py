@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QImage, QMouseEvent
+from PySide6.QtGui import QImage, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication, QGraphicsPathItem
 
 from backprop_lab.app import canvas_items as ci
@@ -401,3 +401,59 @@ def test_export_png_and_svg(qtbot, canvas, tmp_path):
     assert "<svg" in (tmp_path / "net.svg").read_text()
     with pytest.raises(ValueError, match="png or .svg"):
         canvas.export_image(tmp_path / "net.bmp")
+
+
+def test_layer_title_menu_offers_activation_and_removal(qtbot, canvas):
+    net = xor_network()
+    canvas.set_network(net)
+    title = canvas._titles[1]
+    menu = canvas.context_menu_at(QPointF(view_point(canvas, title.scenePos())))
+    texts = [a.text() for a in menu.actions()]
+    assert "Activation" in texts
+    remove = next(a for a in menu.actions() if a.text() == "Remove layer")
+    with qtbot.waitSignal(canvas.edit_requested, timeout=1000) as blocker:
+        remove.trigger()
+    assert blocker.args[0].apply(net).sizes == [2, 1]
+
+
+def test_hover_on_a_button_explains_it(qtbot, canvas):
+    canvas.set_network(xor_network())
+    move_mouse(canvas, button(canvas, "+ layer", 100).scenePos())
+    assert canvas.hover_text == "Insert a hidden layer here"
+
+
+def test_drag_on_empty_space_pans_and_ctrl_wheel_zooms(qtbot, canvas):
+    canvas.set_network(Network([2, 8, 8, 1], ["tanh", "tanh", "sigmoid"]))
+    for _ in range(4):
+        canvas.zoom_in()
+    bar = canvas.horizontalScrollBar()
+    bar.setValue(bar.maximum() // 2)
+    grid = [QPoint(x, y) for x in range(5, 400, 7) for y in range(5, 400, 7)]
+    empty = next(p for p in grid if canvas.hit_at(QPointF(p)) is None)
+    start = bar.value()
+    qtbot.mousePress(canvas.viewport(), Qt.MouseButton.LeftButton, pos=empty)
+    drag = QMouseEvent(
+        QMouseEvent.Type.MouseMove,
+        QPointF(empty + QPoint(40, 0)),
+        QPointF(canvas.viewport().mapToGlobal(empty + QPoint(40, 0))),
+        Qt.MouseButton.LeftButton,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(canvas.viewport(), drag)
+    qtbot.mouseRelease(canvas.viewport(), Qt.MouseButton.LeftButton, pos=empty)
+    assert bar.value() == start - 40
+
+    scale = canvas.transform().m11()
+    wheel = QWheelEvent(
+        QPointF(empty),
+        QPointF(canvas.viewport().mapToGlobal(empty)),
+        QPoint(),
+        QPoint(0, 120),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.ControlModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(canvas.viewport(), wheel)
+    assert canvas.transform().m11() == pytest.approx(scale * 1.25)

@@ -413,6 +413,7 @@ class NetworkCanvas(QGraphicsView):
                     lambda pos, layer=layer: self._show_activation_menu(layer, pos),
                 )
             title.setPos(column.x, self._top - 24)
+            title.layer = layer
             self._titles.append(title)
             self._add_size_label(column)
             if 0 < column.layer < last:
@@ -892,10 +893,21 @@ class NetworkCanvas(QGraphicsView):
         elif hit is not None and hit.kind in ("neuron", "bias") and hit.layer >= 0:
             self._select(hit)
             self._add_neuron_actions(menu, hit, pos)
+        elif hit is not None and getattr(hit.button, "layer", -1) >= 0:
+            self._add_layer_actions(menu, hit.button.layer)
         if not menu.isEmpty():
             menu.addSeparator()
         self._add_view_actions(menu)
         return menu
+
+    def _add_layer_actions(self, menu, layer: int) -> None:
+        activations = self._activation_menu(layer, menu)
+        activations.setTitle("Activation")
+        menu.addMenu(activations)
+        if layer < len(self._geometry) - 1:
+            self._add_edit_action(
+                menu, "Remove layer", commands.remove_layer_edit(layer)
+            )
 
     def _add_edge_actions(self, menu, hit) -> None:
         layer, j, k = hit.layer, hit.j, hit.k
