@@ -102,13 +102,16 @@ def _network_document(net: Network) -> dict:
 
 def _data_to_document(data: dict, base_dir) -> dict:
     document = dict(data)
-    if document.get("kind") == "csv" and base_dir is not None:
-        path = os.path.abspath(os.fspath(document["path"]))
+    if document.get("kind") != "csv":
+        return document
+    path = os.fspath(document["path"])
+    if base_dir is not None:
+        path = os.path.abspath(path)
         try:
             path = os.path.relpath(path, os.path.abspath(base_dir))
         except ValueError:
             pass  # another drive: the absolute path is kept
-        document["path"] = Path(path).as_posix()
+    document["path"] = Path(path).as_posix()
     return document
 
 
