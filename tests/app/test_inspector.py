@@ -330,3 +330,25 @@ def test_widget_renders_every_selection(inspector, tmp_path):
         select()
         image = inspector.grab().toImage()
         assert image.width() >= 400 and image.height() >= 600
+
+
+def test_a_cost_that_does_not_fit_the_output_is_explained_in_words(inspector):
+    net, X, Y = known_problem()
+    relu_out = Network([2, 3, 1], ["tanh", "relu"])
+    inspector.set_context(relu_out, X, Y, "cross_entropy")
+    inspector.select_edge(0, 0, 0)
+    assert "cross-entropy needs a sigmoid or softmax" in text(inspector, "formula")
+    inspector.set_context(net, X, Y)
+    assert text(inspector, "activation_value") != ""
+
+
+def test_a_large_training_set_is_explained_on_its_first_rows(inspector):
+    net, _, _ = known_problem()
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(1200, 2))
+    Y = rng.uniform(size=(1200, 1))
+    inspector.set_context(net, X, Y)
+    assert "the first 500 of 1200 examples" in text(inspector, "batch")
+    inspector.select_bias(1, 0)
+    ex = explain.explain_bias(net, X[:500], Y[:500], 1, 0)
+    assert fmt(ex.gradient) in text(inspector, "average")

@@ -298,3 +298,15 @@ def test_bad_indices_are_refused():
         explain_weight(net, X, Y, 0, 4, 0)
     with pytest.raises(IndexError):
         explain_neuron(net, X, Y, -2, 0)
+
+
+def test_a_reused_backward_pass_gives_the_same_explanation():
+    net, X, Y = random_problem(20, "relu", "softmax")
+    grads = net.gradients(X, Y, "cross_entropy")
+    fresh = explain_weight(net.copy(), X, Y, 1, 2, 3, "cross_entropy")
+    reused = explain_weight(net, X, Y, 1, 2, 3, "cross_entropy", grads)
+    assert np.array_equal(fresh.per_example, reused.per_example)
+    neuron = explain_neuron(net, X, Y, 0, 1, "cross_entropy", grads)
+    assert np.allclose(neuron.terms.sum(axis=1), grads.activations[1][:, 1])
+    top = rank_weights(net, X, Y, "cross_entropy", top=3, grads=grads)
+    assert top == rank_weights(net.copy(), X, Y, "cross_entropy", top=3)

@@ -148,6 +148,7 @@ class InspectorWidget(QWidget):
         self._context: Context | None = None
         self._previous: Context | None = None
         self._selection: Selection | None = None
+        self._problem: str | None = None
         self._example = 0
         self._build()
         self._refresh()
@@ -210,13 +211,14 @@ class InspectorWidget(QWidget):
         moved"; step: the step counter, to tell one step from several.
         """
         self._previous = self._context
-        if network is None or X is None or len(X) == 0:
-            self._context = None
-        else:
-            total = len(X)
-            X = np.asarray(X[:MAX_EXAMPLES], dtype=network.dtype)
-            Y = np.asarray(Y[:MAX_EXAMPLES], dtype=network.dtype).reshape(len(X), -1)
-            self._context = Context(network.copy(), X, Y, cost, settings, step, total)
+        self._context = None
+        self._problem = None
+        if network is not None and X is not None and np.size(X):
+            try:
+                self._context = _make_context(network, X, Y, cost, settings, step)
+            except ValueError as error:
+                logger.warning("inspector cannot use this context: %s", error)
+                self._problem = str(error)
         if not self._selection_fits():
             self._selection = None
         self._refresh()
@@ -307,7 +309,7 @@ class InspectorWidget(QWidget):
         if ctx is None:
             self.batch_label.setText("")
             return
-        cost = ctx.network.cost(ctx.X, ctx.Y, ctx.cost)
+        cost = ctx.grads.cost
         step = "" if ctx.step is None else f"step {ctx.step}, "
         batch = "the batch"
         if ctx.n_total > n:
@@ -320,7 +322,7 @@ class InspectorWidget(QWidget):
         sel, ctx = self._selection, self._context
         self.title.setText(self._title_text())
         if ctx is None:
-            self.chain.show_message(NO_CONTEXT)
+            self.chain.show_message(self._problem or NO_CONTEXT)
             return
         if sel is None:
             self.chain.show_message(NOTHING_SELECTED)
@@ -334,10 +336,12 @@ class InspectorWidget(QWidget):
     def _explain(self, sel: Selection, ctx: Context) -> None:
         net, X, Y, cost = ctx.network, ctx.X, ctx.Y, ctx.cost
         if sel.kind == "edge":
-            ex = explain.explain_weight(net, X, Y, sel.layer, sel.j, sel.k, cost)
+            ex = explain.explain_weight(
+                net, X, Y, sel.layer, sel.j, sel.k, cost, ctx.grads
+            )
             self.chain.show_parameter(ex, self._example, self._step_move(sel))
         elif sel.kind == "bias":
-            ex = explain.explain_bias(net, X, Y, sel.layer, sel.j, cost)
+            ex = explain.explain_bias(net, X, Y, sel.layer, sel.j, cost, ctx.grads)
             self.chain.show_parameter(ex, self._example, self._step_move(sel))
         else:
             self._explain_neuron(sel, ctx)
@@ -346,9 +350,8 @@ class InspectorWidget(QWidget):
         net, X, Y, cost = ctx.network, ctx.X, ctx.Y, ctx.cost
         delta = None
         if sel.layer >= 0:
-            bias = explain.explain_bias(net, X, Y, sel.layer, sel.j, cost)
-            delta = float(bias.delta[self._example])
-        ex = explain.explain_neuron(net, X, Y, sel.layer, sel.j, cost)
+            delta = float(ctx.grads.deltas[sel.layer][self._example, sel.j])
+        ex = explain.explain_neuron(net, X, Y, sel.layer, sel.j, cost, ctx.grads)
         edges = self.chain.show_neuron(ex, self._example, net, delta)
         self.highlight_requested.emit(edges)
 
@@ -393,6 +396,17 @@ class InspectorWidget(QWidget):
         if sel.kind == "bias":
             return f"<b>Bias {b_sym(sel.layer, sel.j)}</b> of neuron {sel.j} of {where}"
         return f"<b>Neuron {a_sym(sel.layer + 1, sel.j)}</b>: neuron {sel.j} of {where}"
+
+
+def _make_context(network, X, Y, cost, settings, step) -> Context:
+    """A private copy of the network, at most MAX_EXAMPLES rows, one backprop."""
+    net = network.copy()
+    X = np.atleast_2d(np.asarray(X, dtype=net.dtype))
+    Y = np.asarray(Y, dtype=net.dtype).reshape(len(X), -1)
+    total = len(X)
+    X, Y = X[:MAX_EXAMPLES], Y[:MAX_EXAMPLES]
+    grads = net.gradients(X, Y, cost)
+    return Context(net, X, Y, cost, settings, step, total, grads)
 
 
 def _scrolling(page: QWidget) -> QScrollArea:

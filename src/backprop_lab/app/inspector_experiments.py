@@ -54,6 +54,8 @@ class Context:
     settings: object = None
     step: int | None = None
     n_total: int = 0
+    # the one backward pass of `network` on (X, Y) that every page reads
+    grads: object = None
 
 
 @dataclass(frozen=True)
@@ -283,7 +285,7 @@ class NudgePanel(QWidget):
         try:
             self._last = explain.nudge(
                 ctx.network, ctx.X, ctx.Y, sel.layer, sel.j, _weight_k(sel),
-                self.dw, ctx.cost,
+                self.dw, ctx.cost, ctx.grads,
             )  # fmt: skip
         except ValueError as error:
             self._show_idle(str(error))
@@ -360,7 +362,12 @@ class RankingPanel(QWidget):
             self._rows = []
         else:
             self._rows = explain.rank_weights(
-                context.network, context.X, context.Y, context.cost, top=RANKED
+                context.network,
+                context.X,
+                context.Y,
+                context.cost,
+                top=RANKED,
+                grads=context.grads,
             )
         self.table.setRowCount(len(self._rows))
         fit_height(self.table)
@@ -419,7 +426,9 @@ class WishesPanel(QWidget):
                 table.setRowCount(0)
             self.summary.setText("")
             return
-        w = explain.wishes(context.network, context.X, context.Y, context.cost)
+        w = explain.wishes(
+            context.network, context.X, context.Y, context.cost, context.grads
+        )
         eta = getattr(context.settings, "learning_rate", None)
         self._fill_wishes(w, example)
         self._fill_steps(w, example, eta)

@@ -192,9 +192,14 @@ def _targets(net, Y, n_samples):
     return Y.reshape(n_samples, net.sizes[-1])
 
 
-def _backprop(net, X, Y, cost):
-    """One forward and backward pass; net.z / net.a are then those of X."""
-    grads = net.gradients(X, Y, cost)
+def _backprop(net, X, Y, cost, grads=None):
+    """One forward and backward pass; net.z / net.a are then those of X.
+
+    grads: the result of the last `net.gradients(X, Y, cost)` on this very
+    network, to reuse that pass (its kept z and a must still be those of X).
+    """
+    if grads is None:
+        grads = net.gradients(X, Y, cost)
     return grads, _targets(net, Y, len(grads.deltas[0]))
 
 
@@ -205,10 +210,12 @@ def _check_neuron(net, layer: int, j: int, lowest: int = 0) -> None:
         raise IndexError(f"layer {layer + 1} has no neuron {j}")
 
 
-def explain_bias(net, X, Y, layer: int, j: int, cost="quadratic") -> BiasExplanation:
+def explain_bias(
+    net, X, Y, layer: int, j: int, cost="quadratic", grads=None
+) -> BiasExplanation:
     """The factors of dC/db_j for the batch (X, Y)."""
     _check_neuron(net, layer, j)
-    grads, _ = _backprop(net, X, Y, cost)
+    grads, _ = _backprop(net, X, Y, cost, grads)
     return _bias_factors(net, grads, layer, j, cost)
 
 
@@ -238,13 +245,13 @@ def _bias_factors(net, grads, layer, j, cost) -> BiasExplanation:
 
 
 def explain_weight(
-    net, X, Y, layer: int, j: int, k: int, cost="quadratic"
+    net, X, Y, layer: int, j: int, k: int, cost="quadratic", grads=None
 ) -> WeightExplanation:
     """The three factors of dC/dw_jk for the batch (X, Y), and their product."""
     _check_neuron(net, layer, j)
     if not 0 <= k < net.sizes[layer]:
         raise IndexError(f"layer {layer} has no neuron {k}")
-    grads, _ = _backprop(net, X, Y, cost)
+    grads, _ = _backprop(net, X, Y, cost, grads)
     bias = _bias_factors(net, grads, layer, j, cost)
     present = float(net.masks[layer][j, k])
     activation = net.a[layer][:, k].copy()
@@ -269,10 +276,10 @@ def output_formula(cost: str, output_activation: str) -> str:
     return "-y / a + (1 - y) / (1 - a)"
 
 
-def explain_neuron(net, X, Y, layer: int, j: int, cost="quadratic"):
+def explain_neuron(net, X, Y, layer: int, j: int, cost="quadratic", grads=None):
     """dC0/da_j of neuron j of weight layer `layer` (-1: input) and its paths."""
     _check_neuron(net, layer, j, lowest=-1)
-    grads, Y = _backprop(net, X, Y, cost)
+    grads, Y = _backprop(net, X, Y, cost, grads)
     sens = grads.activations[layer + 1][:, j]
     common = {
         "layer": layer,
@@ -308,9 +315,12 @@ def explain_neuron(net, X, Y, layer: int, j: int, cost="quadratic"):
     )
 
 
-def rank_weights(net, X, Y, cost="quadratic", top: int | None = None) -> list:
+def rank_weights(
+    net, X, Y, cost="quadratic", top: int | None = None, grads=None
+) -> list:
     """Weights by |dC/dw| over the batch, largest first, as RankedWeight rows."""
-    grads = net.gradients(X, Y, cost, input_sensitivity=False)
+    if grads is None:
+        grads = net.gradients(X, Y, cost, input_sensitivity=False)
     layers, flat = [], []
     for layer, grad in enumerate(grads.weights):
         layers.append(np.full(grad.size, layer))
@@ -334,9 +344,9 @@ def _largest_first(magnitudes, top):
     return part[np.argsort(-magnitudes[part], kind="stable")]
 
 
-def wishes(net, X, Y, cost="quadratic") -> Wishes:
+def wishes(net, X, Y, cost="quadratic", grads=None) -> Wishes:
     """Each output neuron's desired nudge -dC0/da(L), per example and averaged."""
-    grads, Y = _backprop(net, X, Y, cost)
+    grads, Y = _backprop(net, X, Y, cost, grads)
     wish = -grads.activations[-1]
     return Wishes(
         wish.copy(), wish.mean(axis=0), net.a[-1].copy(), Y.copy(), grads.deltas[-1]
@@ -360,19 +370,23 @@ def parameter_value(net, layer, j, k=None) -> float:
     return float(net.weights[layer][j, k])
 
 
-def _gradient(net, X, Y, layer, j, k, cost) -> float:
-    grads = net.copy().gradients(X, Y, cost, input_sensitivity=False)
+def _gradient(net, X, Y, layer, j, k, cost, grads=None) -> float:
+    if grads is None:
+        grads = net.copy().gradients(X, Y, cost, input_sensitivity=False)
     if k is None:
         return float(grads.biases[layer][j])
     return float(grads.weights[layer][j, k])
 
 
-def nudge(net, X, Y, layer, j, k, dw, cost="quadratic") -> Nudge:
-    """Predicted dC/dw * dw against C(w + dw) - C(w); k=None nudges the bias."""
+def nudge(net, X, Y, layer, j, k, dw, cost="quadratic", grads=None) -> Nudge:
+    """Predicted dC/dw * dw against C(w + dw) - C(w); k=None nudges the bias.
+
+    grads: `net.gradients(X, Y, cost)` when already at hand.
+    """
     _check_neuron(net, layer, j)
     if k is not None and net.masks[layer][j, k] == 0:
         raise ValueError("a removed connection cannot be nudged; restore it first")
-    gradient = _gradient(net, X, Y, layer, j, k, cost)
+    gradient = _gradient(net, X, Y, layer, j, k, cost, grads)
     before = net.cost(X, Y, cost)
     moved = _with_parameter(net, layer, j, k, parameter_value(net, layer, j, k) + dw)
     after = moved.cost(X, Y, cost)
