@@ -352,3 +352,18 @@ def test_a_large_training_set_is_explained_on_its_first_rows(inspector):
     inspector.select_bias(1, 0)
     ex = explain.explain_bias(net, X[:500], Y[:500], 1, 0)
     assert fmt(ex.gradient) in text(inspector, "average")
+
+
+def test_paths_into_a_softmax_layer_are_w_times_dc_dz(inspector):
+    net = Network([3, 4, 3], ["relu", "softmax"], seed=4)
+    X = np.random.default_rng(2).normal(size=(5, 3))
+    Y = np.eye(3)[[0, 1, 2, 1, 0]]
+    inspector.set_context(net, X, Y, "cross_entropy")
+    inspector.select_neuron(0, 1)
+    ex = explain.explain_neuron(net, X, Y, 0, 1, "cross_entropy")
+    paths = table(inspector, "paths")
+    assert paths.isColumnHidden(2)
+    assert paths.horizontalHeaderItem(3).text() == "∂C/∂z"
+    i = int(paths.item(0, 0).text())
+    assert paths.item(0, 3).text() == fmt(ex.next_delta[0, i], 3)
+    assert "∂C/∂z<sub>i</sub>" in text(inspector, "formula")

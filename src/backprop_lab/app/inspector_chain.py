@@ -250,17 +250,29 @@ class ChainRulePanel(QWidget):
 
     def _show_paths(self, ex, example: int, net) -> list:
         nxt = ex.layer + 1
+        softmax = ex.slopes is None
         s = act_symbol(net.activations[nxt])
-        a_j = a_sym(ex.layer + 1, ex.j)
-        term = (
-            f"w<sub>i{ex.j}</sub>{_sup(nxt)} {s}'(z<sub>i</sub>{_sup(nxt)}) "
-            f"{d_sym('a<sub>i</sub>' + _sup(nxt))}"
+        w_i = f"w<sub>i{ex.j}</sub>{_sup(nxt)}"
+        if softmax:
+            term = f"{w_i} {d_sym('z<sub>i</sub>' + _sup(nxt))}"
+        else:
+            term = (
+                f"{w_i} {s}'(z<sub>i</sub>{_sup(nxt)}) "
+                f"{d_sym('a<sub>i</sub>' + _sup(nxt))}"
+            )
+        self.formula.setText(
+            f"{d_sym(a_sym(ex.layer + 1, ex.j))} = Σ<sub>i</sub> {term}"
         )
-        self.formula.setText(f"{d_sym(a_j)} = Σ<sub>i</sub> {term}")
+        why = (
+            " The next layer is softmax: each ∂C/∂z<sub>i</sub> comes through the "
+            "whole softmax at once, so there is no separate slope."
+            if softmax
+            else ""
+        )
         self.numbers.setText(
             f"= <b>{fmt(ex.sensitivity[example])}</b> for example {example}, "
             f"the sum over the {len(ex.weights)} paths through the next layer "
-            f"below; batch mean <b>{fmt(ex.mean)}</b>."
+            f"below; batch mean <b>{fmt(ex.mean)}</b>.{why}"
         )
         order = ex.ranked_paths(example)
         self._fill_paths(ex, example, order, s)
@@ -270,17 +282,21 @@ class ChainRulePanel(QWidget):
     def _fill_paths(self, ex, example: int, order: list, symbol: str) -> None:
         terms = ex.terms[example]
         total = float(np.abs(terms).sum()) or 1.0
+        softmax = ex.slopes is None
+        # through a softmax layer a path is w * dC/dz: no slope column
+        self.paths.setColumnHidden(2, softmax)
+        after = ex.next_delta if softmax else ex.next_sensitivity
         self.paths.setHorizontalHeaderLabels(
-            ("to", "w", f"{symbol}'(z)", "∂C/∂a", "term", "%")
+            ("to", "w", f"{symbol}'(z)", "∂C/∂z" if softmax else "∂C/∂a", "term", "%")
         )
         self.paths.setRowCount(len(order) + 1)
         for row, i in enumerate(order):
-            slope = "—" if ex.slopes is None else fmt(ex.slopes[example, i], 3)
+            slope = "" if softmax else fmt(ex.slopes[example, i], 3)
             cells = (
                 str(i),
                 fmt(ex.weights[i], 3),
                 slope,
-                fmt(ex.next_sensitivity[example, i], 3),
+                fmt(after[example, i], 3),
                 fmt(terms[i], 4),
                 f"{100 * abs(terms[i]) / total:.0f}",
             )
