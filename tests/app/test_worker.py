@@ -201,7 +201,7 @@ def test_divergence_pauses_with_the_message_and_finite_weights(qtbot, running):
     run.post(w.PLAY)
     taken = collect(qtbot, run, lambda s: any(x.message for x in s))
     message = next(s.message for s in taken if s.message)
-    assert "smaller learning rate" in message
+    assert "learning rate" in message
     final = taken[-1]
     assert not final.running
     assert all(np.isfinite(a).all() for a in final.network.weights)
@@ -251,3 +251,39 @@ def test_merging_pads_norms_when_the_number_of_layers_changed():
     )
     assert merged.new_grad_norms.shape == (2, 3)
     assert np.isnan(merged.new_grad_norms[0, 2])
+
+
+class _History:
+    def __init__(self, costs):
+        self.train = np.asarray(costs, float)
+        self.steps = np.arange(1, len(costs) + 1)
+
+
+def test_a_cost_fifty_times_its_start_counts_as_blown_up():
+    watch = w.BlowUpWatch()
+    assert watch.check(_History([0.7, 0.6, 0.5])) is None
+    message = watch.check(_History([0.7, 0.6, 0.5, 40.0]))
+    assert "at step 4" in message and "learning rate" in message
+
+
+def test_a_falling_cost_never_counts_as_blown_up():
+    watch = w.BlowUpWatch()
+    costs = 0.7 * np.exp(-np.linspace(0, 5, 500)) + 0.01
+    assert watch.check(_History(costs)) is None
+
+
+def test_spiral_at_learning_rate_ten_pauses_with_advice(qtbot, running):
+    from backprop_lab.engine.datasets import make_dataset
+    from backprop_lab.engine.trainer import TrainingSettings
+
+    data = make_dataset({"kind": "builtin", "name": "spiral", "seed": 0})
+    net = Network([2, 8, 8, 1], ["relu", "relu", "sigmoid"], seed=0)
+    settings = TrainingSettings(
+        cost="cross_entropy", optimizer="adam", learning_rate=10.0
+    )
+    run = running(Trainer.from_settings(net, data, settings))
+    run.post(w.PLAY)
+    taken = collect(qtbot, run, lambda s: any(x.message for x in s))
+    message = next(s.message for s in taken if s.message)
+    assert "too large" in message and not taken[-1].running
+    assert all(np.isfinite(a).all() for a in taken[-1].network.weights)

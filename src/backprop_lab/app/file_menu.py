@@ -134,6 +134,9 @@ class ProjectFiles(QObject):
         self.path: Path | None = None
         self.project_name = "untitled"
         self.data_source: dict = {}
+        self.examples = {
+            name: path for name, path in example_paths().items() if path.exists()
+        }
 
     @property
     def session(self):
@@ -155,7 +158,7 @@ class ProjectFiles(QObject):
         self.open_action = self._add(menu, "&Open...", self.open_dialog, keys.Open)
         self.recent_menu = menu.addMenu("Open &Recent")
         self.examples_menu = menu.addMenu("&Examples")
-        for name, path in example_paths().items():
+        for name, path in self.examples.items():
             self._add(
                 self.examples_menu, name, lambda _=False, p=path: self.open_example(p)
             )

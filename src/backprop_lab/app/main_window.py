@@ -1,9 +1,9 @@
 """The main window: the canvas in the middle, controls and views in docks."""
 
 import importlib
+import json
 import logging
 
-import numpy as np
 from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
@@ -89,6 +89,8 @@ class MainWindow(QMainWindow):
         self.store = store if store is not None else default_store()
         self.undo_stack = QUndoStack(self)
         self.view_docks: list[QDockWidget] = []
+        self._missed: set[int] = set()  # views hidden while snapshots came
+        self._hidden_for_data: set[int] = set()  # views the data has no use for
         self._other_changes = False
         self._saved_step = 0
         self._cost: float | None = None
@@ -230,12 +232,12 @@ class MainWindow(QMainWindow):
         view_classes = _optional("views", "ALL_VIEWS") or ()
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
         self.views = []
-        for view_class in view_classes:
+        for index, view_class in enumerate(view_classes):
             view = view_class()
             dock = self._dock(view.title, view, bottom)
             dock.setObjectName(f"view-{view_class.__name__}")
             dock.visibilityChanged.connect(
-                lambda shown, v=view: self._on_view_shown(v, shown)
+                lambda shown, i=index: self._on_view_shown(i, shown)
             )
             self.views.append(view)
             self.view_docks.append(dock)
@@ -318,7 +320,8 @@ class MainWindow(QMainWindow):
     def save_state(self) -> None:
         self.store.setValue("window/geometry", self.saveGeometry())
         self.store.setValue("window/state", self.saveState())
-        self.store.setValue("training/settings", self.session.settings.to_dict())
+        settings = json.dumps(self.session.settings.to_dict())
+        self.store.setValue("training/settings", settings)
         self.store.sync()
 
     # --- editing ----------------------------------------------------------------
@@ -386,11 +389,11 @@ class MainWindow(QMainWindow):
     def _on_snapshot(self, snapshot: Snapshot) -> None:
         if self.canvas is not None:
             self.canvas.update_snapshot(snapshot)
-        for view, dock in zip(self.views, self.view_docks):
+        for index, (view, dock) in enumerate(zip(self.views, self.view_docks)):
             if _shown(dock):
                 view.update_snapshot(snapshot)
             else:
-                view._missed = True
+                self._missed.add(index)
         if self.inspector is not None and _shown(self.inspector_dock):
             self._update_inspector(snapshot.network)
         if len(snapshot.new_train_costs):
@@ -439,15 +442,17 @@ class MainWindow(QMainWindow):
         self._cost = None
 
     def _hide_views_that_do_not_apply(self) -> None:
+        """Hide views with nothing to show; bring back those hidden for that."""
         dataset = self.session.dataset
-        for view, dock in zip(self.views, self.view_docks):
+        for index, (view, dock) in enumerate(zip(self.views, self.view_docks)):
             applies = view.applies_to(dataset)
             dock.toggleViewAction().setEnabled(applies)
-            if not applies:
+            if not applies and dock.isVisibleTo(self):
+                self._hidden_for_data.add(index)
                 dock.hide()
-            elif getattr(view, "_hidden_for_data", False):
+            elif applies and index in self._hidden_for_data:
+                self._hidden_for_data.discard(index)
                 dock.show()
-            view._hidden_for_data = not applies
 
     @Slot(object)
     def _on_settings_changed(self, settings) -> None:
@@ -463,10 +468,11 @@ class MainWindow(QMainWindow):
         self.banner.show_message(f"Training stopped by an error: {last}")
         self.statusBar().showMessage(f"Training stopped by an error: {last}", 15000)
 
-    def _on_view_shown(self, view, shown: bool) -> None:
+    def _on_view_shown(self, index: int, shown: bool) -> None:
         latest = self.session.snapshot
-        if shown and latest is not None and getattr(view, "_missed", False):
-            view._missed = False
+        if shown and latest is not None and index in self._missed:
+            self._missed.discard(index)
+            view = self.views[index]
             view.reset()
             view.update_snapshot(self.session.history.as_snapshot(latest))
 
@@ -558,9 +564,3 @@ def _shown(dock: QDockWidget) -> bool:
 
 def _is_curve(view) -> bool:
     return type(view).__name__ in ("CostView", "GradientNormView")
-
-
-def finite(network) -> bool:
-    """True when every weight and bias of `network` is a finite number."""
-    arrays = [*network.weights, *network.biases]
-    return all(np.isfinite(a).all() for a in arrays)

@@ -34,6 +34,8 @@ CHUNK_SECONDS = 0.007
 MAX_CHUNK = 5000
 # accuracies are recomputed at most this often (seconds)
 ACCURACY_SECONDS = 0.25
+# a step whose cost is this many times the run's first cost has blown up
+BLOWUP_FACTOR = 50.0
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,41 @@ def merge_snapshots(older: Snapshot, newer: Snapshot) -> Snapshot:
     )
 
 
+class BlowUpWatch:
+    """Notices a cost that jumped far above the cost the run started from.
+
+    The trainer stops by itself on a NaN or infinite cost; a cost that is
+    still finite but many times its start (a learning rate far too large,
+    such as 10 on the spiral) pauses training too.
+    """
+
+    def __init__(self, factor: float = BLOWUP_FACTOR):
+        self.factor = factor
+        self.checked = 0
+
+    def reset(self) -> None:
+        self.checked = 0
+
+    def check(self, history) -> str | None:
+        """A sentence for the user if a new step's cost blew up, else None."""
+        costs = history.train
+        if len(costs) < self.checked:
+            self.checked = 0
+        start, self.checked = self.checked, len(costs)
+        if len(costs) == 0 or not np.isfinite(costs[0]) or costs[0] <= 0:
+            return None
+        limit = self.factor * costs[0]
+        above = np.flatnonzero(costs[start:] > limit)
+        if above.size == 0:
+            return None
+        row = start + int(above[0])
+        return (
+            f"the cost jumped from {costs[0]:.3g} to {costs[row]:.3g} at step "
+            f"{int(history.steps[row])}: the learning rate is too large for this "
+            "network; try one ten times smaller, then Reset"
+        )
+
+
 class TrainingWorker(QObject):
     """Owns a Trainer and runs it in chunks on the thread it was moved to.
 
@@ -122,6 +159,7 @@ class TrainingWorker(QObject):
         self._rate = 0.0
         self._accuracy: tuple[float | None, float | None] = (None, None)
         self._accuracy_time = -1.0
+        self._blowup = BlowUpWatch()
         self._wake.connect(self._on_wake)
 
     # --- GUI thread -------------------------------------------------------
@@ -234,6 +272,7 @@ class TrainingWorker(QObject):
         self._history_reset = True
         self._message = None
         self._accuracy_time = -1.0
+        self._blowup.reset()
 
     def _sync_timer(self) -> None:
         if self._running and not self._timer.isActive():
@@ -265,7 +304,9 @@ class TrainingWorker(QObject):
         self._chunk = int(min(max(self._chunk * factor, 1), MAX_CHUNK))
 
     def _check_stopped(self) -> None:
-        reason = self._trainer.diverged or self._trainer.stopped_reason
+        trainer = self._trainer
+        blown = self._blowup.check(trainer.history)
+        reason = trainer.diverged or blown or trainer.stopped_reason
         if reason:
             self._running = False
             self._message = reason

@@ -1,0 +1,247 @@
+"""The main window driven as a user would: train, edit, undo, views, closing."""
+
+import gc
+import logging
+import time
+
+import numpy as np
+import pytest
+from window_helpers import finite, wait_for_steps
+
+from backprop_lab.app import commands
+
+
+def recent_cost(window, n=50) -> float:
+    costs = window.session.history.train
+    return float(costs[-n:].mean()) if len(costs) >= n else np.inf
+
+
+def test_the_window_opens_with_xor_ready_to_train(window):
+    network, dataset = window.session.network, window.session.dataset
+    assert network.sizes[0] == dataset.n_inputs == 2
+    assert network.sizes[-1] == dataset.n_outputs == 1
+    assert window.windowTitle().startswith("xor")
+    assert not window.isWindowModified()
+    assert window.play_action.text() == "Play"
+
+
+def test_play_trains_xor_until_the_cost_falls(qtbot, window):
+    start = window.session.network.cost(
+        window.session.dataset.X_train,
+        window.session.dataset.Y_train,
+        window.session.settings.cost,
+    )
+    window.play_action.trigger()
+    assert window.play_action.text() == "Pause"
+    qtbot.waitUntil(lambda: recent_cost(window) < 0.5 * start, timeout=20000)
+    window.play_action.trigger()
+    qtbot.waitUntil(lambda: not window.session.snapshot.running, timeout=2000)
+    step = window.session.snapshot.step
+    assert window.status_labels["step"].text() == f"step {step}"
+    assert window.isWindowModified()
+
+
+def test_step_runs_one_step_and_shows_it_in_the_status_bar(qtbot, window):
+    window.step_action.trigger()
+    snapshot = wait_for_steps(qtbot, window, 1)
+    assert snapshot.step == 1 and not snapshot.running
+    qtbot.waitUntil(lambda: window.status_labels["step"].text() == "step 1")
+
+
+def test_an_edit_while_training_keeps_the_trained_weights(qtbot, window):
+    window.play_action.trigger()
+    wait_for_steps(qtbot, window, 300)
+    before = window.session.network
+    assert window.request_edit(commands.add_neuron_edit(0))
+    after = window.session.network
+    assert after.sizes == [2, 3, 1]
+    assert np.array_equal(after.weights[0][:2], before.weights[0])
+    step = window.session.snapshot.step
+    qtbot.waitUntil(
+        lambda: (
+            window.session.snapshot.step > step + 100
+            and window.session.snapshot.network.sizes == [2, 3, 1]
+        ),
+        timeout=5000,
+    )
+    assert window.session.running and finite(window.session.network)
+
+
+def test_undo_and_redo_an_edit_from_the_edit_menu(qtbot, window):
+    window.request_edit(commands.remove_neuron_edit(0, 1))
+    assert window.session.network.sizes == [2, 1, 1]
+    assert window.undo_action.isEnabled() and window.isWindowModified()
+    window.undo_action.trigger()
+    assert window.session.network.sizes == [2, 2, 1]
+    window.redo_action.trigger()
+    assert window.session.network.sizes == [2, 1, 1]
+    qtbot.waitUntil(lambda: window.session.snapshot.network.sizes == [2, 1, 1])
+
+
+def test_a_refused_edit_says_why_and_changes_nothing(window):
+    before = window.session.network
+    assert not window.request_edit(commands.remove_layer_edit(1))
+    assert window.session.network is before
+    assert window.banner.text()
+    assert window.undo_stack.count() == 0
+
+
+def test_every_view_can_be_shown_and_gets_snapshots(qtbot, window):
+    window.play_action.trigger()
+    for view, dock in zip(window.views, window.view_docks, strict=True):
+        if not view.applies_to(window.session.dataset):
+            continue
+        dock.show()
+        dock.raise_()
+        seen = window.session.snapshot.step
+        qtbot.waitUntil(
+            lambda v=view, s=seen: v.snapshot is not None and v.snapshot.step > s,
+            timeout=3000,
+        )
+
+
+def test_hidden_views_catch_up_on_the_whole_history_when_shown(qtbot, window):
+    dock, view = window.view_docks[0], window.views[0]
+    dock.hide()
+    window.play_action.trigger()
+    wait_for_steps(qtbot, window, 500)
+    window.play_action.trigger()
+    qtbot.waitUntil(lambda: not window.session.snapshot.running)
+    dock.show()
+    dock.raise_()
+    qtbot.waitUntil(lambda: view.snapshot is not None)
+    assert view.snapshot.step == window.session.snapshot.step
+
+
+def test_divergence_on_spiral_pauses_and_says_what_to_try(qtbot, window):
+    window.files.open_example(window.files.examples["spiral"])
+    window.training_panel.learning_rate.setValue(10.0)
+    assert window.session.settings.learning_rate == 10.0
+    window.play_action.trigger()
+    qtbot.waitUntil(lambda: "Training paused" in window.banner.text(), timeout=5000)
+    assert "learning rate" in window.banner.text()
+    assert "learning rate" in window.statusBar().currentMessage()
+    assert not window.session.running
+    assert window.play_action.text() == "Play"
+    assert finite(window.session.network)
+
+
+def test_settings_change_while_training(qtbot, window):
+    window.play_action.trigger()
+    wait_for_steps(qtbot, window, 50)
+    window.training_panel.batch_size.setValue(3)
+    window.training_panel.optimizer.setCurrentIndex(0)
+    assert window.session.settings.batch_size == 3
+    step = window.session.snapshot.step
+    wait_for_steps(qtbot, window, step + 100)
+    assert len(window.session.snapshot.batch_indices) == 3
+
+
+def test_a_cost_that_does_not_fit_the_output_is_refused(window):
+    panel = window.training_panel
+    panel.output_activation.setCurrentIndex(panel.output_activation.findData("tanh"))
+    assert window.session.network.activations[-1] == "sigmoid"
+    assert panel.output_activation.currentData() == "sigmoid"
+    assert "cross-entropy" in window.banner.text()
+
+
+def test_the_output_activation_is_an_undoable_edit(window):
+    window.training_panel.cost.setCurrentIndex(0)
+    assert window.session.settings.cost == "quadratic"
+    panel = window.training_panel
+    panel.output_activation.setCurrentIndex(panel.output_activation.findData("tanh"))
+    assert window.session.network.activations[-1] == "tanh"
+    window.undo_action.trigger()
+    assert window.session.network.activations[-1] == "sigmoid"
+    assert panel.output_activation.currentData() == "sigmoid"
+
+
+def test_digits_make_the_input_and_output_layers_follow(qtbot, window):
+    panel = window.data_panel
+    panel.kind.setCurrentIndex(panel.kind.findData("digits"))
+    panel.apply_button.click()
+    assert window.session.network.sizes[0] == 64
+    assert window.session.network.sizes[-1] == 10
+    window.play_action.trigger()
+    snapshot = wait_for_steps(qtbot, window, 20)
+    assert snapshot.network.sizes[0] == 64
+    assert "64 inputs" in panel.summary.text()
+
+
+def test_regenerate_draws_new_points(window):
+    before = window.session.dataset.X_train.copy()
+    window.data_panel.regenerate_button.click()
+    assert not np.array_equal(window.session.dataset.X_train, before)
+
+
+def test_the_lessons_chain_trains(qtbot, window):
+    panel = window.data_panel
+    panel.kind.setCurrentIndex(panel.kind.findData("chain"))
+    panel.apply_button.click()
+    assert window.session.network.sizes[0] == 1
+    assert window.session.network.sizes[-1] == 1
+
+
+def test_closing_while_training_stops_the_worker_within_a_second(qtbot, window):
+    window.play_action.trigger()
+    wait_for_steps(qtbot, window, 100)
+    window.mark_saved()
+    with qtbot.captureExceptions() as exceptions:
+        window.close()
+    assert window.session.thread.isFinished()
+    assert not exceptions
+
+
+def test_closing_gives_no_thread_warning(qtbot, make_window, qtlog):
+    window = make_window()
+    window.play_action.trigger()
+    wait_for_steps(qtbot, window, 100)
+    window.mark_saved()
+    window.close()
+    assert window.session.thread.isFinished()
+    del window
+    gc.collect()
+    messages = [record.message for record in qtlog.records]
+    assert not [m for m in messages if "Destroyed while thread" in m]
+
+
+def test_a_worker_error_is_logged_and_shown(qtbot, window, caplog):
+    def broken(net):
+        raise RuntimeError("a broken edit")
+
+    with caplog.at_level(logging.ERROR):
+        window.session._post("edit", broken)
+        qtbot.waitUntil(lambda: "a broken edit" in window.banner.text())
+    assert any("Traceback" in r.getMessage() for r in caplog.records)
+
+
+def test_the_layout_and_settings_come_back_at_next_launch(qtbot, make_window, store):
+    first = make_window()
+    first.training_panel.learning_rate.setValue(0.123)
+    first.data_dock.hide()
+    first.mark_saved()
+    first.close()
+    second = make_window(settings=store)
+    assert second.session.settings.learning_rate == pytest.approx(0.123)
+    assert not second.data_dock.isVisible()
+
+
+def test_a_slow_gui_gets_one_snapshot_with_every_step(qtbot, window):
+    received = []
+    window.session.snapshot_ready.connect(received.append)
+    window.play_action.trigger()
+    wait_for_steps(qtbot, window, 10)
+    seen = len(window.session.history)
+    received.clear()
+    time.sleep(0.5)  # the GUI thread is busy: the worker keeps only the newest
+    qtbot.wait(30)
+    assert len(received) <= 2
+    steps = window.session.history.steps
+    assert np.array_equal(steps, np.arange(1, len(steps) + 1))
+    assert len(steps) > seen
+
+
+def test_help_shows_the_inspectors_text(window):
+    window.show_help()
+    assert window._help.toPlainText()
+    window._help.close()
