@@ -514,16 +514,17 @@ class NetworkCanvas(QGraphicsView):
         self._gradient_top = top
 
     def _apply_bucket_pens(self) -> None:
+        """Pens of the bucket items; stronger buckets are stacked on top."""
         if self.edge_mode == "weight":
             pens = [ci.weight_pen(b) for b in range(N_BUCKETS)]
+            levels = [b % ci.WEIGHT_LEVELS for b in range(N_BUCKETS)]
         else:
-            pens = [
-                ci.gradient_pen(min(b, ci.GRADIENT_LEVELS - 1))
-                for b in range(N_BUCKETS)
-            ]
+            levels = [min(b, ci.GRADIENT_LEVELS - 1) for b in range(N_BUCKETS)]
+            pens = [ci.gradient_pen(level) for level in levels]
         for items in getattr(self, "_bucket_items", []):
-            for item, pen in zip(items, pens, strict=True):
+            for item, pen, level in zip(items, pens, levels, strict=True):
                 item.setPen(pen)
+                item.setZValue(-2 + 0.01 * level)
 
     def _draw_biases(self) -> None:
         for column, tags in zip(self._columns[1:], self._bias_tags[1:], strict=True):

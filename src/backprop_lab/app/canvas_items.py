@@ -184,10 +184,20 @@ def gradient_buckets(gradient_size, present, top) -> np.ndarray:
 
 
 def weight_pen(bucket: int) -> QPen:
+    """Opaque colours: blending translucent wide lines is slow to paint."""
     level = bucket % WEIGHT_LEVELS
-    color = QColor(NEGATIVE if bucket >= WEIGHT_LEVELS else POSITIVE)
-    color.setAlpha(int(70 + 170 * level / (WEIGHT_LEVELS - 1)))
-    return _cosmetic_pen(color, 0.6 + 0.8 * level)
+    base = NEGATIVE if bucket >= WEIGHT_LEVELS else POSITIVE
+    strength = 0.3 + 0.7 * level / (WEIGHT_LEVELS - 1)
+    return _cosmetic_pen(_toward_white(base, 1.0 - strength), 0.6 + 0.8 * level)
+
+
+def _toward_white(color: QColor, amount: float) -> QColor:
+    """`color` mixed with white; amount 0 keeps it, 1 gives white."""
+    return QColor.fromRgbF(
+        color.redF() + (1 - color.redF()) * amount,
+        color.greenF() + (1 - color.greenF()) * amount,
+        color.blueF() + (1 - color.blueF()) * amount,
+    )
 
 
 def gradient_color(level: float) -> QColor:
@@ -209,7 +219,7 @@ def gradient_pen(level: int) -> QPen:
 
 
 def removed_pen() -> QPen:
-    pen = _cosmetic_pen(QColor(120, 120, 120, 120), 1.0)
+    pen = _cosmetic_pen(QColor(170, 170, 170), 1.0)
     pen.setStyle(Qt.PenStyle.DashLine)
     return pen
 
@@ -225,12 +235,7 @@ def signed_tint(value: float, scale: float) -> QColor:
     """A light orange or blue, stronger for larger |value| / scale."""
     strength = min(abs(value) / scale, 1.0) if scale > 0 else 0.0
     base = POSITIVE if value >= 0 else NEGATIVE
-    white = 1.0 - 0.75 * strength
-    return QColor.fromRgbF(
-        base.redF() + (1 - base.redF()) * white,
-        base.greenF() + (1 - base.greenF()) * white,
-        base.blueF() + (1 - base.blueF()) * white,
-    )
+    return _toward_white(base, 1.0 - 0.75 * strength)
 
 
 def activation_fill(value: float, scale: float) -> QColor:
