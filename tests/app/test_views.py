@@ -16,6 +16,7 @@ from backprop_lab.app.views import (
 )
 from backprop_lab.app.views.decision_map import GRID, contour_segments
 from backprop_lab.app.views.history import Envelope
+from backprop_lab.app.views.neuron_maps import color_of
 from backprop_lab.engine import Network
 from backprop_lab.engine.datasets import make_dataset
 
@@ -342,12 +343,14 @@ def test_decision_map_is_the_networks_output_on_the_grid(qtbot, spiral, spiral_n
     image = view.image.image
     assert image.shape == (GRID, GRID)
     expected = snapshot.network.predict(view.grid)[:, 0].reshape(GRID, GRID)
-    np.testing.assert_allclose(image, expected)
+    np.testing.assert_allclose(image, expected, atol=1e-5)
 
     # row i, column j of the picture is the grid point (xs[j], ys[i])
     xs, ys = view.axes
     point = np.array([[xs[7], ys[60]]])
-    assert image[60, 7] == pytest.approx(snapshot.network.predict(point)[0, 0])
+    assert image[60, 7] == pytest.approx(
+        snapshot.network.predict(point)[0, 0], abs=1e-5
+    )
 
 
 def test_decision_map_shows_the_data_points(qtbot, spiral):
@@ -361,12 +364,27 @@ def test_every_neuron_gets_its_own_map(qtbot, spiral, spiral_net):
     view = shown(qtbot, DecisionMapView(), spiral)
     snapshot = train_snapshot(spiral_net, spiral)
     view.update_snapshot(snapshot)
-    assert [len(row) for row in view.neuron_maps] == [8, 8, 1]
+    maps = view.neurons
+    assert [v.shape for v in maps.values] == [(GRID, GRID, 8)] * 2 + [(GRID, GRID, 1)]
     net = snapshot.network
     hidden = np.tanh(view.grid @ net.weights[0].T + net.biases[0])
-    np.testing.assert_allclose(
-        view.neuron_maps[0][3].image.image, hidden[:, 3].reshape(GRID, GRID)
-    )
+    expected = hidden[:, 3].reshape(GRID, GRID)
+    np.testing.assert_allclose(maps.values[0][:, :, 3], expected, atol=1e-5)
+    tile = maps.tile_colors(0, 3)
+    np.testing.assert_array_equal(tile, color_of(maps.values[0][:, :, 3], (-1, 1)))
+    texts = [label.toPlainText() for label in maps.labels]
+    assert "layer 1 (tanh)" in texts and "layer 3 (sigmoid)" in texts
+
+
+def test_neuron_maps_follow_a_new_architecture(qtbot, spiral, spiral_net):
+    view = shown(qtbot, DecisionMapView(), spiral)
+    view.update_snapshot(train_snapshot(spiral_net, spiral, 0, 2))
+    wide = Network([2, 30, 1], ["relu", "sigmoid"])
+    view.update_snapshot(train_snapshot(wide, spiral, 2, 2))
+    assert view.neurons.shown == [12, 1]
+    assert any("first 12 of 30" in label.toPlainText() for label in view.neurons.labels)
+    low, high = view.neurons.layer_levels(0, view.neurons.values[0])
+    assert low == -high and high >= np.abs(view.neurons.values[0]).max()
 
 
 def test_many_classes_colour_the_map_by_the_largest_output(qtbot):

@@ -22,12 +22,10 @@ from backprop_lab.app.views.base import (
     style_plot,
     thin_pen,
 )
+from backprop_lab.app.views.neuron_maps import BOUNDED, NeuronMaps
 from backprop_lab.engine.activations import activate
 
 GRID = 80
-MAX_NEURON_MAPS = 12  # per layer; wider layers show their first neurons
-MAP_SIZE = 80  # largest side of a neuron's map, pixels
-BOUNDED = {"sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0), "tanh": (-1.0, 1.0)}
 
 
 def plane_grid(X, n=GRID):
@@ -64,13 +62,15 @@ def contour_segments(values, axes, level):
     v_y = ys[:-1, None] + t_v * np.diff(ys)[:, None]
     v_x = np.broadcast_to(xs[None, :], v_y.shape)
 
-    # per cell: bottom, right, top, left edges
+    # per cell: bottom, right, top, left edges; only cells that are crossed
     crossed = np.stack(
         [h_cross[:-1], v_cross[:, 1:], h_cross[1:], v_cross[:, :-1]], axis=-1
-    )
+    ).reshape(-1, 4)
+    cells = np.flatnonzero(crossed.any(axis=1))
+    crossed = crossed[cells]
     px = np.stack([h_x[:-1], v_x[:, 1:], h_x[1:], v_x[:, :-1]], axis=-1)
     py = np.stack([h_y[:-1], v_y[:, 1:], h_y[1:], v_y[:, :-1]], axis=-1)
-    crossed, px, py = (a.reshape(-1, 4) for a in (crossed, px, py))
+    px, py = px.reshape(-1, 4)[cells], py.reshape(-1, 4)[cells]
     order = np.argsort(~crossed, axis=1, kind="stable")
     px = np.take_along_axis(px, order, axis=1)
     py = np.take_along_axis(py, order, axis=1)
@@ -82,12 +82,16 @@ def contour_segments(values, axes, level):
     return x, y
 
 
-def layer_activations(network, X):
-    """Activations a(l) of every weight layer for X: a list of (n, n_out)."""
-    a = X.astype(network.dtype, copy=False)
+def layer_activations(network, X, dtype=np.float32):
+    """Activations a(l) of every weight layer for X: a list of (n, n_out).
+
+    Single precision by default: the maps need colours, not digits, and
+    float32 halves the time of the forward pass over the grid.
+    """
+    a = X.astype(dtype, copy=False)
     outputs = []
     for W, b, name in zip(network.weights, network.biases, network.activations):
-        a = activate(name, a @ W.T + b)
+        a = activate(name, a @ W.T.astype(dtype) + b.astype(dtype))
         outputs.append(a)
     return outputs
 
@@ -100,37 +104,6 @@ def class_colors(n_classes: int) -> np.ndarray:
     return np.array(rgb)
 
 
-class NeuronMap:
-    """The small map of one neuron, with its own fixed levels."""
-
-    def __init__(self, layout, layer, j, activation):
-        self.plot = layout.addPlot()
-        self.plot.setMinimumSize(16, 16)
-        self.plot.setContentsMargins(1, 1, 1, 1)
-        self.plot.setPreferredSize(30, 30)
-        self.plot.setMaximumSize(MAP_SIZE, MAP_SIZE + 16)
-        self.plot.setAspectLocked(True)
-        self.plot.hideAxis("left")
-        self.plot.hideAxis("bottom")
-        self.plot.setMenuEnabled(False)
-        self.plot.setMouseEnabled(False, False)
-        self.plot.hideButtons()
-        self.plot.setTitle(f"j={j}", size="6pt", color=FOREGROUND)
-        self.image = pg.ImageItem(axisOrder="row-major")
-        self.image.setLookupTable(DIVERGING.getLookupTable(nPts=256))
-        self.plot.addItem(self.image)
-        self.plot.setRange(xRange=(0, GRID), yRange=(0, GRID), padding=0)
-        self.bounded = BOUNDED.get(activation)
-        self.levels = SymmetricLevels()
-
-    def show(self, values: np.ndarray) -> None:
-        if self.bounded is not None:
-            levels = self.bounded
-        else:
-            levels = self.levels.update(peak_magnitude([values]))
-        self.image.setImage(values, autoLevels=False, levels=levels)
-
-
 class DecisionMapView(View):
     """The output over the input plane with the train and test points."""
 
@@ -141,7 +114,6 @@ class DecisionMapView(View):
         self.grid = None
         self.axes = (np.zeros(GRID), np.zeros(GRID))
         self.rect = (0.0, 0.0, 1.0, 1.0)
-        self.neuron_maps: list[list[NeuronMap]] = []
         self._architecture = None
         self.regression_levels = SymmetricLevels()
         self._build()
@@ -174,8 +146,7 @@ class DecisionMapView(View):
         self.plot.addItem(self.test_points)
         legend = self.plot.addLegend(offset=(-5, 5), labelTextColor=FOREGROUND)
         legend.setBrush(pg.mkBrush(255, 255, 255, 200))
-        self.neurons = self.graphics.addLayout(row=0, col=2)
-        self.neurons.layout.setSpacing(2)
+        self.neurons = NeuronMaps(self.graphics.addPlot(row=0, col=2), GRID)
         self.graphics.ci.layout.setColumnStretchFactor(0, 3)
         self.graphics.ci.layout.setColumnStretchFactor(2, 2)
 
@@ -271,39 +242,9 @@ class DecisionMapView(View):
     def _draw_neurons(self, network, outputs) -> None:
         architecture = (tuple(network.sizes), tuple(network.activations))
         if architecture != self._architecture:
-            self._build_neuron_maps(network)
+            self.neurons.build(network)
             self._architecture = architecture
-        n = GRID
-        for layer, maps in enumerate(self.neuron_maps):
-            values = outputs[layer]
-            for j, neuron_map in enumerate(maps):
-                neuron_map.show(values[:, j].reshape(n, n))
-
-    def _build_neuron_maps(self, network) -> None:
-        """One small map per neuron, one row per layer; made on a new shape."""
-        self.neurons.clear()
-        self.neuron_maps = []
-        for layer, activation in enumerate(network.activations):
-            size = network.sizes[layer + 1]
-            shown = min(size, MAX_NEURON_MAPS)
-            text = f"layer {layer + 1}"
-            if shown < size:
-                text += f" ({shown}/{size})"
-            self.neurons.addLabel(
-                f"{text}<br>{activation}",
-                row=layer,
-                col=0,
-                angle=-90,
-                size="7pt",
-                color=FOREGROUND,
-            )
-            row = [NeuronMap(self.neurons, layer, j, activation) for j in range(shown)]
-            self.neurons.nextRow()
-            self.neuron_maps.append(row)
-
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        self.neurons.setMaximumWidth(0.5 * self.width())
+        self.neurons.show(outputs)
 
     def _export_item(self):
         return self.graphics.ci
