@@ -290,7 +290,9 @@ def test_gradient_mode_colours_follow_the_gradients(qtbot, canvas):
     assert segments_per_bucket(canvas, 0)[top] == 4
     assert segments_per_bucket(canvas, 1)[top] == 2
 
-    canvas.set_edge_mode("weight")
+    with qtbot.waitSignal(canvas.edge_mode_changed, timeout=1000) as blocker:
+        canvas.set_edge_mode("weight")
+    assert blocker.args == ["weight"]
     assert canvas._bucket_items[0][0].pen().color().name() != pens[0]
 
 

@@ -128,6 +128,8 @@ class NetworkCanvas(QGraphicsView):
     neuron_selected = Signal(int, int)
     # the user clicked empty space or pressed Escape
     selection_cleared = Signal()
+    # the edge colouring changed, from the canvas's menu or set_edge_mode
+    edge_mode_changed = Signal(str)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -180,6 +182,7 @@ class NetworkCanvas(QGraphicsView):
             self.edge_mode = mode
             self._apply_bucket_pens()
             self._refresh()
+            self.edge_mode_changed.emit(mode)
 
     def set_example_activations(self, activations) -> None:
         """Fill neurons by their activation a for one example, or None to clear.
