@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton, QTableWidget
 
 from backprop_lab.app.inspector import HELP_HTML, InspectorWidget
+from backprop_lab.app.inspector_experiments import Selection
 from backprop_lab.app.inspector_text import fmt, plain_w
 from backprop_lab.engine import Network, explain
 
@@ -367,3 +368,26 @@ def test_paths_into_a_softmax_layer_are_w_times_dc_dz(inspector):
     i = int(paths.item(0, 0).text())
     assert paths.item(0, 3).text() == fmt(ex.next_delta[0, i], 3)
     assert "∂C/∂z<sub>i</sub>" in text(inspector, "formula")
+
+
+def test_highlights_are_cleared_when_an_edge_is_selected(inspector, qtbot):
+    net, X, Y = known_problem()
+    inspector.set_context(net, X, Y)
+    inspector.select_neuron(1, 1)
+    with qtbot.waitSignal(inspector.highlight_requested, timeout=1000) as blocker:
+        inspector.select_edge(0, 0, 0)
+    assert blocker.args == [[]]
+    with qtbot.assertNotEmitted(inspector.highlight_requested):
+        inspector.select_bias(0, 0)
+
+
+def test_a_new_chain_opens_with_its_last_weight_selected(inspector, qtbot):
+    net, X, Y = chain_problem()
+    with qtbot.waitSignal(inspector.edge_requested, timeout=1000) as blocker:
+        inspector.set_context(net, X, Y)
+    assert blocker.args == [2, 0, 0]
+    assert inspector.selection == Selection("edge", 2, 0, 0)
+    inspector.select_neuron(1, 0)
+    with qtbot.assertNotEmitted(inspector.edge_requested):
+        inspector.set_context(net, X, Y)
+    assert inspector.selection.kind == "neuron"

@@ -149,6 +149,7 @@ class InspectorWidget(QWidget):
         self._previous: Context | None = None
         self._selection: Selection | None = None
         self._problem: str | None = None
+        self._highlighted: list = []
         self._example = 0
         self._build()
         self._refresh()
@@ -221,6 +222,7 @@ class InspectorWidget(QWidget):
                 self._problem = str(error)
         if not self._selection_fits():
             self._selection = None
+        self._open_chain_at_last_weight()
         self._refresh()
 
     def select_edge(self, layer: int, j: int, k: int) -> None:
@@ -250,6 +252,19 @@ class InspectorWidget(QWidget):
 
     # -- internals ------------------------------------------------------------
 
+    def _open_chain_at_last_weight(self) -> None:
+        """A newly shown chain of single neurons starts at its last weight."""
+        ctx, before = self._context, self._previous
+        if ctx is None or self._selection is not None:
+            return
+        sizes = ctx.network.sizes
+        if any(size != 1 for size in sizes):
+            return
+        if before is not None and before.network.sizes == sizes:
+            return
+        self._selection = Selection("edge", len(sizes) - 2, 0, 0)
+        self.edge_requested.emit(len(sizes) - 2, 0, 0)
+
     def _select(self, selection: Selection | None) -> None:
         self._selection = selection
         if not self._selection_fits():
@@ -258,6 +273,12 @@ class InspectorWidget(QWidget):
         self.nudge.set_state(self._context, self._selection)
         self._refresh_chain()
         self._refresh_tab()
+
+    def _highlight(self, edges: list) -> None:
+        """Ask the canvas to highlight these edges, once per change."""
+        if edges != self._highlighted:
+            self._highlighted = list(edges)
+            self.highlight_requested.emit(list(edges))
 
     def _selection_fits(self) -> bool:
         sel, ctx = self._selection, self._context
@@ -321,6 +342,8 @@ class InspectorWidget(QWidget):
     def _refresh_chain(self) -> None:
         sel, ctx = self._selection, self._context
         self.title.setText(self._title_text())
+        if ctx is None or sel is None or sel.kind != "neuron":
+            self._highlight([])
         if ctx is None:
             self.chain.show_message(self._problem or NO_CONTEXT)
             return
@@ -352,8 +375,7 @@ class InspectorWidget(QWidget):
         if sel.layer >= 0:
             delta = float(ctx.grads.deltas[sel.layer][self._example, sel.j])
         ex = explain.explain_neuron(net, X, Y, sel.layer, sel.j, cost, ctx.grads)
-        edges = self.chain.show_neuron(ex, self._example, net, delta)
-        self.highlight_requested.emit(edges)
+        self._highlight(self.chain.show_neuron(ex, self._example, net, delta))
 
     def _step_move(self, sel: Selection) -> StepMove | None:
         """How the selected parameter moved from the previous context."""

@@ -32,6 +32,7 @@ from backprop_lab.app.inspector_text import (
     w_sym,
     z_sym,
 )
+from backprop_lab.engine.explain import WeightExplanation
 
 logger = logging.getLogger(__name__)
 
@@ -165,7 +166,7 @@ class ChainRulePanel(QWidget):
     def show_parameter(self, ex, example: int, move: StepMove | None) -> None:
         """A WeightExplanation, or a BiasExplanation (no a(l-1) factor)."""
         self._hide_all()
-        is_weight = hasattr(ex, "activation") and ex.activation is not None
+        is_weight = isinstance(ex, WeightExplanation)
         softmax = ex.slope is None
         self.formula.setText(_parameter_formula(ex, is_weight, softmax))
         self.numbers.setText(_parameter_numbers(ex, example, is_weight, softmax))
