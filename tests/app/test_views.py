@@ -16,7 +16,7 @@ from backprop_lab.app.views import (
 )
 from backprop_lab.app.views.decision_map import GRID, contour_segments
 from backprop_lab.app.views.history import Envelope
-from backprop_lab.app.views.neuron_maps import color_of
+from backprop_lab.app.views.neuron_maps import GAP_INDEX, color_index
 from backprop_lab.engine import Network
 from backprop_lab.engine.datasets import make_dataset
 
@@ -370,8 +370,11 @@ def test_every_neuron_gets_its_own_map(qtbot, spiral, spiral_net):
     hidden = np.tanh(view.grid @ net.weights[0].T + net.biases[0])
     expected = hidden[:, 3].reshape(GRID, GRID)
     np.testing.assert_allclose(maps.values[0][:, :, 3], expected, atol=1e-5)
-    tile = maps.tile_colors(0, 3)
-    np.testing.assert_array_equal(tile, color_of(maps.values[0][:, :, 3], (-1, 1)))
+    tile = maps.tile_indices(0, 3)
+    index = color_index(maps.values[0][:, :, 3], (-1, 1))
+    np.testing.assert_array_equal(tile, index)
+    assert tile.min() < 127 < tile.max()  # the neuron is negative and positive
+    assert maps.mosaic[0, 0] == GAP_INDEX  # the header above layer 1 is clear
     texts = [label.toPlainText() for label in maps.labels]
     assert "layer 1 (tanh)" in texts and "layer 3 (sigmoid)" in texts
 

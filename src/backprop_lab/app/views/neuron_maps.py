@@ -23,7 +23,11 @@ GAP = 6  # between tiles, in mosaic pixels
 HEADER = 34  # above each layer's tiles, for its name
 LABEL_FILL = pg.mkBrush(255, 255, 255, 170)
 BOUNDED = {"sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0), "tanh": (-1.0, 1.0)}
-_COLORS = DIVERGING.getLookupTable(nPts=256, alpha=True)  # (256, 4) uint8
+# colour indices 0..254 run along the diverging map; 255 is the see-through gap
+GAP_INDEX = 255
+LOOKUP = np.vstack(
+    [DIVERGING.getLookupTable(nPts=255, alpha=True), [[255, 255, 255, 0]]]
+).astype(np.uint8)
 
 
 class NeuronMaps:
@@ -39,7 +43,8 @@ class NeuronMaps:
         plot.hideButtons()
         plot.setAspectLocked(True)
         plot.setTitle("every neuron's activation a", color=FOREGROUND, size="9pt")
-        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image = pg.ImageItem(axisOrder="row-major", lut=LOOKUP)
+        self.image.setLevels((0, 255))
         plot.addItem(self.image)
         self.labels: list[pg.TextItem] = []
         self.shown: list[int] = []
@@ -48,7 +53,8 @@ class NeuronMaps:
         self.origins: list[list[tuple[int, int]]] = []
         self.height = 0
         self.values: list[np.ndarray] = []
-        self.mosaic = np.zeros((1, 1, 4), np.uint8)
+        self.mosaic = np.full((1, 1), GAP_INDEX, np.uint8)
+        self.places: list[np.ndarray] = []
 
     def build(self, network) -> None:
         """Labels, tile places and an empty mosaic for this network's layers."""
@@ -58,13 +64,14 @@ class NeuronMaps:
         self.origins = self._place_tiles()
         height = self.height
         width = COLUMNS * (self.side + GAP)
-        self.mosaic = np.zeros((height, width, 4), np.uint8)
+        self.mosaic = np.full((height, width), GAP_INDEX, np.uint8)
+        self.places = [self._tile_places(origins, width) for origins in self.origins]
         for label in self.labels:
             self.plot.removeItem(label)
         self.labels = []
         for layer, size in enumerate(network.sizes[1:]):
             self._label_layer(layer, size)
-        self.image.setImage(self.mosaic)
+        self._set_mosaic()
         self.plot.setRange(xRange=(0, width), yRange=(0, height), padding=0)
 
     def _place_tiles(self):
@@ -86,6 +93,18 @@ class NeuronMaps:
             depth += -(-shown // COLUMNS) * step
         self.height = depth
         return [[(x, depth - d) for x, d in tiles] for tiles in depths]
+
+    def _tile_places(self, origins, width) -> np.ndarray:
+        """Flat mosaic index of pixel (row r, column c) of tile j: (n, n, shown)."""
+        n = self.side
+        x = np.array([x for x, _ in origins])
+        y = np.array([y for _, y in origins])
+        rows = np.arange(n)[:, None, None] + y[None, None, :]
+        columns = np.arange(n)[None, :, None] + x[None, None, :]
+        return rows * width + columns
+
+    def _set_mosaic(self) -> None:
+        self.image.setImage(self.mosaic, autoLevels=False, levels=(0, 255))
 
     def _label_layer(self, layer: int, size: int) -> None:
         shown = self.shown[layer]
@@ -110,14 +129,14 @@ class NeuronMaps:
     def show(self, outputs) -> None:
         """Colour every tile from outputs[layer] (n*n, n_out) activations."""
         n = self.side
+        flat = self.mosaic.reshape(-1)
         self.values = []
         for layer, shown in enumerate(self.shown):
             values = outputs[layer][:, :shown].reshape(n, n, shown)
             self.values.append(values)
-            colors = color_of(values, self.layer_levels(layer, values))
-            for j, (x, y) in enumerate(self.origins[layer]):
-                self.mosaic[y : y + n, x : x + n] = colors[:, :, j]
-        self.image.setImage(self.mosaic)
+            levels = self.layer_levels(layer, values)
+            flat[self.places[layer]] = color_index(values, levels)
+        self._set_mosaic()
 
     def layer_levels(self, layer: int, values) -> tuple[float, float]:
         """Fixed levels for bounded activations, else symmetric with hysteresis."""
@@ -126,17 +145,18 @@ class NeuronMaps:
             return bounded
         return self.levels[layer].update(peak_magnitude([values]))
 
-    def tile_colors(self, layer: int, j: int) -> np.ndarray:
-        """The (n, n, 4) colours of neuron j's tile in layer `layer`."""
+    def tile_indices(self, layer: int, j: int) -> np.ndarray:
+        """The (n, n) colour indices of neuron j's tile in layer `layer`."""
         x, y = self.origins[layer][j]
         return self.mosaic[y : y + self.side, x : x + self.side]
 
 
-def color_of(values, levels) -> np.ndarray:
-    """The RGBA colours a tile gives values under levels (low, high)."""
+def color_index(values, levels) -> np.ndarray:
+    """Indices 0..254 into LOOKUP for values under levels (low, high)."""
     low, high = levels
-    t = (np.asarray(values) - low) * (255.0 / (high - low))
-    return _COLORS[np.clip(t, 0, 255).astype(np.uint8)]
+    t = (np.asarray(values, np.float32) - low) * np.float32(254.0 / (high - low))
+    np.clip(t, 0, 254, out=t)
+    return (t + 0.5).astype(np.uint8)
 
 
 def _small_font():
