@@ -6,6 +6,8 @@ superscript; neurons keep their 0-based index, as on the canvas.
 
 import math
 
+WORD_JOINER = "\u2060"
+
 # how the slope s'(z) of each activation is computed, in words and symbols
 SLOPE_RULES = {
     "sigmoid": "σ'(z) = a(1 − a)",
@@ -76,8 +78,8 @@ def slope_sym(name: str, layer: int, j: int) -> str:
 
 
 def d_sym(thing: str) -> str:
-    """∂C/∂thing."""
-    return f"∂C/∂{thing}"
+    """∂C/∂thing; a word joiner keeps the line from breaking after the slash."""
+    return f"∂C/{WORD_JOINER}∂{thing}"
 
 
 def layer_name(layer: int, n_layers: int) -> str:
