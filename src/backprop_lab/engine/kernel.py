@@ -39,11 +39,11 @@ class FlatParameters:
         self.effective = np.zeros(self.size, self.dtype)
         self.update = np.zeros(self.size, self.dtype)
         self.backup = np.zeros(self.size, self.dtype)
-        self.squares = np.zeros(self.size, self.dtype)
         self.sign = np.zeros(self.size, self.dtype)
 
         self.waug = self._views(self.theta)
         self.gaug = self._views(self.grad)
+        self.grad_segments = [self.grad[a:b] for a, b in self.bounds]
         self.weights = [w[:, :-1] for w in self.waug]
         self.biases = [w[:, -1] for w in self.waug]
         self.masks = list(net.masks)
@@ -129,8 +129,9 @@ class Plan:
 
     def load(self, X_aug, Y, indices) -> None:
         """Copy the rows `indices` of the data into the plan's inputs."""
-        np.take(X_aug, indices, axis=0, out=self.a_aug[0])
-        np.take(Y, indices, axis=0, out=self.targets)
+        # mode="clip" writes straight into the buffer; "raise" would copy twice
+        np.take(X_aug, indices, axis=0, out=self.a_aug[0], mode="clip")
+        np.take(Y, indices, axis=0, out=self.targets, mode="clip")
 
     def forward(self) -> None:
         waug, a_aug, z, a = self.flat.waug, self.a_aug, self.z, self.a

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from backprop_lab.engine import costs
+from backprop_lab.engine.blas import limit_blas_threads
 from backprop_lab.engine.history import CostHistory
 from backprop_lab.engine.kernel import FlatParameters, Plan
 from backprop_lab.engine.network import Network
@@ -182,6 +183,7 @@ class Trainer:
         target_cost=None,
         test_every=10,
         task=None,
+        blas_threads=1,
     ):
         settings = TrainingSettings(
             cost=cost, optimizer=optimizer, learning_rate=learning_rate,
@@ -191,6 +193,7 @@ class Trainer:
         )  # fmt: skip
         settings.validate(net.activations[-1])
         self._settings = settings
+        self.blas_threads = blas_threads
         self._stop_request = threading.Event()
         self.net = net
         self._flat = FlatParameters(net)
@@ -386,7 +389,7 @@ class Trainer:
         self.stopped_reason = None
         stop_request = self._stop_request
         # overflow on the way to a divergence is detected, not warned about
-        with np.errstate(all="ignore"):
+        with limit_blas_threads(self.blas_threads), np.errstate(all="ignore"):
             for _ in range(n):
                 if self._should_stop():
                     break
@@ -462,8 +465,10 @@ class Trainer:
             history._reserve(1)
         history._steps[row] = self.steps + 1
         history._train[row] = value
-        np.multiply(grad, grad, out=flat.squares)
-        np.sqrt(np.add.reduceat(flat.squares, flat.offsets), out=history._norms[row])
+        norms = history._norms[row]
+        for layer, segment in enumerate(flat.grad_segments):
+            norms[layer] = np.dot(segment, segment)
+        np.sqrt(norms, out=norms)
 
         # update, kept only if every parameter stays finite
         np.copyto(flat.backup, flat.theta)
