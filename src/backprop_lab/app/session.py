@@ -287,8 +287,7 @@ class TrainingSession(QObject):
 
 
 def _restore_history(trainer, history) -> None:
-    """Give a fresh trainer the history saved with a project."""
-    try:
-        trainer.history = history
-    except AttributeError:
-        logger.warning("this trainer cannot take a saved history; it starts empty")
+    """Give a fresh trainer the history saved with a project; steps go on."""
+    trainer.history = history.copy()
+    if len(history):
+        trainer.steps = int(history.steps[-1])

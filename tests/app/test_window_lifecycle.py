@@ -1,0 +1,74 @@
+"""The window's life: closing while training, worker errors, saved layout."""
+
+import gc
+import logging
+import time
+
+import numpy as np
+import pytest
+from window_helpers import wait_for_steps
+
+
+def test_closing_while_training_stops_the_worker_within_a_second(qtbot, window):
+    window.play_action.trigger()
+    wait_for_steps(qtbot, window, 100)
+    window.mark_saved()
+    with qtbot.captureExceptions() as exceptions:
+        window.close()
+    assert window.session.thread.isFinished()
+    assert not exceptions
+
+
+def test_closing_gives_no_thread_warning(qtbot, make_window, qtlog):
+    window = make_window()
+    window.play_action.trigger()
+    wait_for_steps(qtbot, window, 100)
+    window.mark_saved()
+    window.close()
+    assert window.session.thread.isFinished()
+    del window
+    gc.collect()
+    messages = [record.message for record in qtlog.records]
+    assert not [m for m in messages if "Destroyed while thread" in m]
+
+
+def test_a_worker_error_is_logged_and_shown(qtbot, window, caplog):
+    def broken(net):
+        raise RuntimeError("a broken edit")
+
+    with caplog.at_level(logging.ERROR):
+        window.session._post("edit", broken)
+        qtbot.waitUntil(lambda: "a broken edit" in window.banner.text())
+    assert any("Traceback" in r.getMessage() for r in caplog.records)
+
+
+def test_the_layout_and_settings_come_back_at_next_launch(qtbot, make_window, store):
+    first = make_window()
+    first.training_panel.learning_rate.setValue(0.123)
+    first.data_dock.hide()
+    first.mark_saved()
+    first.close()
+    second = make_window(settings=store)
+    assert second.session.settings.learning_rate == pytest.approx(0.123)
+    assert not second.data_dock.isVisible()
+
+
+def test_a_slow_gui_gets_one_snapshot_with_every_step(qtbot, window):
+    received = []
+    window.session.snapshot_ready.connect(received.append)
+    window.play_action.trigger()
+    wait_for_steps(qtbot, window, 10)
+    seen = len(window.session.history)
+    received.clear()
+    time.sleep(0.5)  # the GUI thread is busy: the worker keeps only the newest
+    qtbot.wait(30)
+    assert len(received) <= 2
+    steps = window.session.history.steps
+    assert np.array_equal(steps, np.arange(1, len(steps) + 1))
+    assert len(steps) > seen
+
+
+def test_help_shows_the_inspectors_text(window):
+    window.show_help()
+    assert window._help.toPlainText()
+    window._help.close()
