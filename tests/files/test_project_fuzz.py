@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 from bad_projects import valid_document
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from backprop_lab.engine.history import CostHistory
@@ -129,6 +129,7 @@ def test_a_deleted_field_loads_or_is_refused_clearly(path):
 
 @FUZZ
 @given(st.sampled_from(BASE_PATHS), json_values)
+@example(path=("data", "targets"), value=0)
 def test_a_retyped_field_loads_or_is_refused_clearly(path, value):
     document = json.loads(BASE_TEXT)
     holder(document, path)[path[-1]] = value

@@ -504,7 +504,21 @@ def _data_from_document(document: dict, base_dir: Path) -> dict:
         if not path.is_file():
             raise _Invalid(f"its data file {path} does not exist")
         data["path"] = str(path)
+        for key in ("inputs", "targets"):
+            _columns(_field(document, key, list, "data."), key)
     return data
+
+
+def _columns(columns: list, key: str) -> None:
+    """CSV columns are picked by name or by index from 0."""
+    if not columns:
+        raise _Invalid(f"the data's {key} name no columns")
+    for column in columns:
+        is_index = isinstance(column, int) and not isinstance(column, bool)
+        if not (isinstance(column, str) or (is_index and column >= 0)):
+            raise _Invalid(
+                f"the data's {key} must be column names or indexes, not {_kind(column)}"
+            )
 
 
 def _dataset(data: dict, network: Network) -> Dataset:
@@ -513,6 +527,9 @@ def _dataset(data: dict, network: Network) -> Dataset:
         dataset = make_dataset(data)
     except DataError as error:
         raise _Invalid(f"its data cannot be made: {error}") from None
+    except (TypeError, ValueError) as error:
+        log.warning("data source %r was refused unexpectedly", data, exc_info=True)
+        raise _Invalid(f"its data source is not valid ({error})") from None
     n_in, n_out = network.sizes[0], network.sizes[-1]
     if (dataset.n_inputs, dataset.n_outputs) != (n_in, n_out):
         raise _Invalid(
