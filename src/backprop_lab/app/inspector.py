@@ -181,6 +181,13 @@ class InspectorWidget(QWidget):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("inspector_tabs")
         self.tabs.setUsesScrollButtons(True)
+        self.tabs.setDocumentMode(True)
+        # five tabs fit a narrow dock
+        self.tabs.setStyleSheet(
+            "QTabBar::tab { padding: 4px 6px; border: 1px solid palette(mid);"
+            " border-bottom: none; margin-right: 1px; }"
+            "QTabBar::tab:selected { background: palette(base); }"
+        )
         pages = (
             (self.chain, "Chain rule"),
             (self.check, "Check"),
