@@ -365,3 +365,17 @@ def test_changing_the_optimizer_resets_its_state_and_keeping_it_does_not():
     assert trainer._optimizer is state and state.learning_rate == 0.01
     trainer.set_settings(TrainingSettings(optimizer="momentum"))
     assert not trainer._optimizer.velocity.any()
+
+
+def test_a_connection_removed_mid_training_stays_zero_despite_adam_state():
+    from backprop_lab.engine import edits
+
+    rng = np.random.default_rng(17)
+    X, Y = _data(rng)
+    trainer = Trainer(Network([2, 4, 1], ["tanh", "sigmoid"]), X, Y, optimizer="adam")
+    trainer.step(20)
+    assert trainer._optimizer.first.any()
+    trainer.set_network(edits.remove_connection(trainer.net, 0, 2, 1))
+    trainer.step(20)
+    assert trainer.net.weights[0][2, 1] == 0.0
+    assert trainer.last_gradients.weights[0][2, 1] == 0.0
