@@ -391,3 +391,14 @@ def test_a_new_chain_opens_with_its_last_weight_selected(inspector, qtbot):
     with qtbot.assertNotEmitted(inspector.edge_requested):
         inspector.set_context(net, X, Y)
     assert inspector.selection.kind == "neuron"
+
+
+def test_a_hidden_sensitivity_links_to_its_neuron(inspector, qtbot):
+    net, X, Y = known_problem()
+    inspector.set_context(net, X, Y)
+    inspector.select_edge(0, 2, 1)
+    note = inspector.chain.rows["sensitivity"].note
+    link = re.search(r'href="([^"]+)"', note.text()).group(1)
+    with qtbot.waitSignal(inspector.neuron_requested, timeout=1000) as blocker:
+        note.linkActivated.emit(link)
+    assert blocker.args == [0, 2]

@@ -79,6 +79,7 @@ class FactorRow(QWidget):
         self.note.setWordWrap(True)
         self.note.setTextFormat(Qt.RichText)
         self.note.setStyleSheet(NOTE_STYLE)
+        self.note.setTextInteractionFlags(Qt.TextBrowserInteraction)
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 2, 0, 2)
         layout.addWidget(self.symbol, 0, 0)
@@ -127,6 +128,7 @@ class ChainRulePanel(QWidget):
         self.paths = self._make_path_table()
         self.back = _rich_label("back")
         self.back.linkActivated.connect(self._on_link_activated)
+        self.rows["sensitivity"].note.linkActivated.connect(self._on_link_activated)
         self._path_targets: list = []
         self._lay_out()
         self.show_message("")
@@ -403,7 +405,8 @@ def _sensitivity_note(ex) -> str:
             note + ": for cross-entropy −y/a + (1 − y)/(1 − a); times σ'(z) it "
             "becomes simply a − y"
         )
-    return note + ": the sum over its paths to the cost (select the neuron to see them)"
+    link = f'<a href="neuron:{ex.layer}:{ex.j}">see them for this neuron</a>'
+    return note + f": the sum over its paths to the cost ({link})"
 
 
 def _softmax_note(ex) -> str:
