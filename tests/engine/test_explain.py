@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backprop_lab.engine import Network
 from backprop_lab.engine.activations import HIDDEN_ACTIVATIONS
@@ -310,3 +312,23 @@ def test_a_reused_backward_pass_gives_the_same_explanation():
     assert np.allclose(neuron.terms.sum(axis=1), grads.activations[1][:, 1])
     top = rank_weights(net, X, Y, "cross_entropy", top=3, grads=grads)
     assert top == rank_weights(net.copy(), X, Y, "cross_entropy", top=3)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 5), min_size=2, max_size=5),
+    hidden=st.sampled_from(HIDDEN_ACTIVATIONS),
+    seed=st.integers(0, 2**16),
+)
+def test_any_network_explains_every_weight_and_neuron_exactly(sizes, hidden, seed):
+    net, X, Y = random_problem(seed, hidden, "sigmoid", sizes=sizes)
+    grads = net.copy().gradients(X, Y)
+    for layer, j, k in every_weight(net):
+        ex = explain_weight(net, X, Y, layer, j, k)
+        product = ex.activation * ex.slope * ex.sensitivity
+        assert abs(product.mean() - grads.weights[layer][j, k]) < 1e-12
+    for layer in range(-1, net.n_layers - 1):
+        for j in range(net.sizes[layer + 1]):
+            ex = explain_neuron(net, X, Y, layer, j)
+            sens = grads.activations[layer + 1][:, j]
+            assert np.allclose(ex.terms.sum(axis=1), sens, rtol=0, atol=1e-12)
