@@ -379,3 +379,27 @@ def test_a_connection_removed_mid_training_stays_zero_despite_adam_state():
     trainer.step(20)
     assert trainer.net.weights[0][2, 1] == 0.0
     assert trainer.last_gradients.weights[0][2, 1] == 0.0
+
+
+def test_network_and_settings_can_change_in_either_order():
+    rng = np.random.default_rng(18)
+    X, Y = _data(rng)
+    net = Network([2, 3, 1], ["tanh", "sigmoid"])
+    trainer = Trainer(net, X, Y, cost="cross_entropy")
+    trainer.set_network(Network([2, 3, 1], ["tanh", "linear"]))
+    with pytest.raises(ValueError, match="cross-entropy"):
+        trainer.step()
+    trainer.set_settings(TrainingSettings(cost="quadratic"))
+    trainer.step()
+    assert trainer.steps == 1
+
+
+def test_set_data_takes_the_task_or_guesses_it():
+    rng = np.random.default_rng(19)
+    X, Y = _data(rng)
+    trainer = Trainer(Network([2, 3, 1], ["tanh", "sigmoid"]), X, Y)
+    assert trainer.task == "classification"
+    trainer.set_data(X, Y * 0.5 + 0.2)
+    assert trainer.task == "regression" and trainer.accuracy() is None
+    trainer.set_data(X, Y, task="regression")
+    assert trainer.task == "regression"

@@ -142,7 +142,7 @@ def _as_rows(array, name: str, dtype):
     return np.ascontiguousarray(array)
 
 
-def infer_task(net: Network, Y) -> str:
+def infer_task(Y) -> str:
     """Classification when the targets are 0/1 labels or one-hot rows."""
     Y = np.asarray(Y)
     if len(Y) == 0 or not np.isin(Y, (0.0, 1.0)).all():
@@ -198,13 +198,11 @@ class Trainer:
         self.net = net
         self._flat = FlatParameters(net)
         self._flat.attach(net)
-        self._initial = self._flat.theta.copy()
         self._initial_net = net.copy()
         self._optimizer = self._new_optimizer()
         self._configure()
         self.history = CostHistory(net.n_layers)
-        self._task_given = task
-        self.set_data(X, Y, X_test, Y_test)
+        self.set_data(X, Y, X_test, Y_test, task)
 
     @classmethod
     def from_settings(cls, net: Network, dataset, settings: TrainingSettings):
@@ -256,8 +254,11 @@ class Trainer:
 
     # data
 
-    def set_data(self, X, Y, X_test=None, Y_test=None) -> None:
-        """New data: counters, history and the epoch start over."""
+    def set_data(self, X, Y, X_test=None, Y_test=None, task=None) -> None:
+        """New data: counters, history and the epoch start over.
+
+        task: "classification" or "regression"; guessed from Y when None.
+        """
         dtype = self.net.dtype
         X, Y = _as_rows(X, "X", dtype), _as_rows(Y, "Y", dtype)
         if len(X) != len(Y) or len(X) == 0:
@@ -272,7 +273,7 @@ class Trainer:
         else:
             X_test = Y_test = None
         self.X, self.Y, self.X_test, self.Y_test = X, Y, X_test, Y_test
-        self.task = self._task_given or infer_task(self.net, Y)
+        self.task = task or infer_task(Y)
         self._bind_data()
         self._clear_progress()
 
@@ -302,6 +303,8 @@ class Trainer:
         self.last_batch_indices = np.zeros(0, np.int64)
 
     def _check_fit(self) -> None:
+        """ValueError when the data, the network and the cost do not fit."""
+        costs.check_cost(self._settings.cost, self.net.activations[-1])
         n_in, n_out = self.net.sizes[0], self.net.sizes[-1]
         if self.X.shape[1] != n_in or self.Y.shape[1] != n_out:
             raise ValueError(
@@ -315,8 +318,8 @@ class Trainer:
         """Train `net` from now on (after an edit); counters and history stay.
 
         The optimizer state of a layer is kept when its shape did not change.
+        Whether the network fits the data and the cost is checked by `step`.
         """
-        self._settings.validate(net.activations[-1])
         old_flat, old_optimizer = self._flat, self._optimizer
         self.net = net
         self._flat = FlatParameters(net)
