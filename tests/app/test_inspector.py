@@ -402,3 +402,14 @@ def test_a_hidden_sensitivity_links_to_its_neuron(inspector, qtbot):
     with qtbot.waitSignal(inspector.neuron_requested, timeout=1000) as blocker:
         note.linkActivated.emit(link)
     assert blocker.args == [0, 2]
+
+
+def test_an_input_neuron_shows_its_paths_and_where_the_chain_ends(inspector):
+    net, X, Y = known_problem()
+    inspector.set_context(net, X, Y)
+    inspector.select_neuron(-1, 1)
+    ex = explain.explain_neuron(net, X, Y, -1, 1)
+    assert cells(table(inspector, "paths"), 4)[-1] == fmt(ex.sensitivity[0], 4)
+    assert "the chain rule ends here" in text(inspector, "back")
+    assert "input layer" in text(inspector, "title")
+    assert not inspector.findChild(QPushButton, "check_parameter").isEnabled()
