@@ -304,7 +304,7 @@ class ChainRulePanel(QWidget):
                 f"{100 * abs(terms[i]) / total:.0f}",
             )
             fill_row(self.paths, row, cells, bold=row < HIGHLIGHTED_PATHS)
-        total_cells = ("sum", "", "", "", fmt(ex.sensitivity[example], 4), "")
+        total_cells = ("sum", "", "", "", fmt(ex.sensitivity[example]), "")
         fill_row(self.paths, len(order), total_cells, bold=True)
         fit_height(self.paths)
         self.paths.show()
