@@ -14,6 +14,7 @@ from backprop_lab.app.views import (
     GradientNormView,
     WeightsView,
 )
+from backprop_lab.app.views.base import DIVERGING
 from backprop_lab.app.views.decision_map import GRID, contour_segments
 from backprop_lab.app.views.history import Envelope
 from backprop_lab.app.views.neuron_maps import GAP_INDEX, color_index
@@ -388,6 +389,19 @@ def test_neuron_maps_follow_a_new_architecture(qtbot, spiral, spiral_net):
     assert any("first 12 of 30" in label.toPlainText() for label in view.neurons.labels)
     low, high = view.neurons.layer_levels(0, view.neurons.values[0])
     assert low == -high and high >= np.abs(view.neurons.values[0]).max()
+
+
+def test_regression_points_share_the_maps_colour_scale(qtbot, plane):
+    net = Network([2, 6, 1], ["tanh", "linear"], seed=1)
+    view = shown(qtbot, DecisionMapView(), plane)
+    view.update_snapshot(train_snapshot(net, plane))
+    low, high = view.image.getLevels()
+    assert low == -high and not view.boundary.isVisible()
+    highest = int(np.argmax(plane.Y_train[:, 0]))
+    brush = view.train_points.data["brush"][highest]
+    t = (plane.Y_train[highest, 0] - low) / (high - low)
+    expected = DIVERGING.map(np.array([t]), mode="byte")[0]
+    assert brush.color().getRgb() == tuple(int(c) for c in expected)
 
 
 def test_many_classes_colour_the_map_by_the_largest_output(qtbot):

@@ -105,7 +105,6 @@ class CostView(View):
         style_plot(plot)
         plot.setLabel("left", "cost")
         plot.setLabel("bottom", "step")
-        plot.showGrid(x=True, y=True, alpha=0.2)
         plot.addLegend(offset=(-10, 10), labelTextColor=FOREGROUND)
         self.train_curve = history_curve(plot, TRAIN_COLOR, "train")
         self.test_curve = history_curve(plot, TEST_COLOR, "test")
@@ -123,7 +122,7 @@ class CostView(View):
         plot.setXLink(self.plot)
         plot.setYRange(0, 1, padding=0.02)
         plot.setMouseEnabled(x=True, y=False)
-        plot.showGrid(x=True, y=True, alpha=0.2)
+        plot.hideAxis("bottom")  # linked to the cost plot's step axis
         self.train_accuracy_curve = history_curve(plot, TRAIN_COLOR, "train")
         self.test_accuracy_curve = history_curve(plot, TEST_COLOR, "test")
         self.accuracy_curves = HistoryCurves(

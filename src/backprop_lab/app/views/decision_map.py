@@ -116,6 +116,7 @@ class DecisionMapView(View):
         self.rect = (0.0, 0.0, 1.0, 1.0)
         self._architecture = None
         self.regression_levels = SymmetricLevels()
+        self._target_levels = None
         self._build()
 
     @classmethod
@@ -138,14 +139,16 @@ class DecisionMapView(View):
         self.bar = color_bar(values=(0.0, 1.0))
         self.bar.setImageItem(self.image)
         self.graphics.addItem(self.bar, row=0, col=1)
-        self.train_points = pg.ScatterPlotItem(size=6, pen=thin_pen("k"), name="train")
+        legend = self.plot.addLegend(offset=(-5, 5), labelTextColor=FOREGROUND)
+        legend.setBrush(pg.mkBrush(255, 255, 255, 200))
+        self.train_points = pg.ScatterPlotItem(
+            size=6, pen=thin_pen("k"), brush="#b0b0b0", name="train"
+        )
         self.test_points = pg.ScatterPlotItem(
-            size=6, symbol="t", pen=thin_pen("k"), name="test"
+            size=6, symbol="t", pen=thin_pen("k"), brush="#b0b0b0", name="test"
         )
         self.plot.addItem(self.train_points)
         self.plot.addItem(self.test_points)
-        legend = self.plot.addLegend(offset=(-5, 5), labelTextColor=FOREGROUND)
-        legend.setBrush(pg.mkBrush(255, 255, 255, 200))
         self.neurons = NeuronMaps(self.graphics.addPlot(row=0, col=2), GRID)
         self.graphics.ci.layout.setColumnStretchFactor(0, 3)
         self.graphics.ci.layout.setColumnStretchFactor(2, 2)
@@ -174,6 +177,8 @@ class DecisionMapView(View):
         self.rect = (low[0], low[1], high[0] - low[0], high[1] - low[1])
         place_image(self.image, (GRID, GRID), self.rect)
         self._architecture = None
+        self._target_levels = None
+        self.regression_levels.reset()
         self._set_points(self.train_points, dataset.X_train, dataset.Y_train)
         self._set_points(self.test_points, dataset.X_test, dataset.Y_test)
         self.plot.setRange(
@@ -183,14 +188,23 @@ class DecisionMapView(View):
             self._draw()
 
     def _set_points(self, item, X, Y) -> None:
+        """Class colours for classes; targets are coloured with the map's levels."""
+        item.setData(X[:, 0], X[:, 1])
         if self.dataset.task == "classification":
             labels = _class_labels(Y)
             colors = class_colors(max(int(labels.max(initial=0)) + 1, 2))[labels]
-        else:
-            t = _unit_range(np.asarray(Y, np.float64)[:, 0])
-            colors = np.array([DIVERGING.map(t, mode="float")[:, :3]]).reshape(-1, 3)
-        brushes = [pg.mkBrush(*(c * 255).astype(int)) for c in colors]
-        item.setData(X[:, 0], X[:, 1], brush=brushes)
+            item.setBrush([pg.mkBrush(*(c * 255).astype(int)) for c in colors])
+
+    def _color_targets(self, levels) -> None:
+        """Colour regression points by their target on the map's scale."""
+        low, high = levels
+        for item, Y in (
+            (self.train_points, self.dataset.Y_train),
+            (self.test_points, self.dataset.Y_test),
+        ):
+            t = np.clip((np.asarray(Y, np.float64)[:, 0] - low) / (high - low), 0, 1)
+            colors = DIVERGING.map(t, mode="byte")
+            item.setBrush([pg.mkBrush(*c) for c in colors])
 
     # drawing
 
@@ -206,17 +220,23 @@ class DecisionMapView(View):
 
     def _draw_output(self, output: np.ndarray, activation: str) -> None:
         n = GRID
-        if output.shape[1] > 1:
+        classification = getattr(self.dataset, "task", "") == "classification"
+        if output.shape[1] > 1 and classification:
+            self.plot.setTitle("class of the largest output", color=FOREGROUND)
             self.image.setImage(self._argmax_colors(output).reshape(n, n, 3))
             self.bar.setVisible(False)
             self.boundary.setVisible(False)
             return
+        title = "output" if output.shape[1] == 1 else f"output 1 of {output.shape[1]}"
+        self.plot.setTitle(title, color=FOREGROUND)
         values = output[:, 0].reshape(n, n)
         levels = self._output_levels(values, activation)
         self.image.setImage(values, autoLevels=False, levels=levels)
         self.bar.setLevels(levels)
+        if not classification and levels != self._target_levels:
+            self._color_targets(levels)
+            self._target_levels = levels
         self.bar.setVisible(True)
-        classification = getattr(self.dataset, "task", "") == "classification"
         self.boundary.setVisible(classification)
         if classification:
             level = 0.0 if activation == "tanh" else 0.5
@@ -255,8 +275,3 @@ def _class_labels(Y) -> np.ndarray:
     if Y.ndim == 2 and Y.shape[1] > 1:
         return Y.argmax(axis=1)
     return np.rint(Y.reshape(-1)).astype(int).clip(0)
-
-
-def _unit_range(values):
-    low, high = values.min(initial=0.0), values.max(initial=1.0)
-    return (values - low) / max(high - low, 1e-12)

@@ -36,7 +36,6 @@ class GradientNormView(View):
         style_plot(self.plot)
         self.plot.setLabel("left", "|dC/dW| (log scale)")
         self.plot.setLabel("bottom", "step")
-        self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.legend = self.plot.addLegend(offset=(-10, 10), labelTextColor=FOREGROUND)
         self.history = HistoryCurves(self.plot, self.norms, [])
         watch_view(self.plot, self.history.draw)
