@@ -334,6 +334,13 @@ def test_one_norm_curve_per_layer_on_a_log_axis(qtbot, spiral, spiral_net):
         assert 10 ** log_y[-1] == pytest.approx(snapshot.new_grad_norms[-1, layer])
 
 
+def test_a_single_layer_network_gets_its_norm_curve(qtbot, spiral):
+    view = shown(qtbot, GradientNormView(), spiral)
+    view.update_snapshot(train_snapshot(Network([2, 1], ["sigmoid"]), spiral))
+    assert len(view.curves) == 1
+    assert len(view.curves[0].getData()[0]) == 20
+
+
 # decision map
 
 

@@ -123,6 +123,7 @@ class CostView(View):
         plot.setYRange(0, 1, padding=0.02)
         plot.setMouseEnabled(x=True, y=False)
         plot.hideAxis("bottom")  # linked to the cost plot's step axis
+        plot.getAxis("left").setTicks([[(0.0, "0%"), (0.5, "50%"), (1.0, "100%")]])
         self.train_accuracy_curve = history_curve(plot, TRAIN_COLOR, "train")
         self.test_accuracy_curve = history_curve(plot, TEST_COLOR, "test")
         self.accuracy_curves = HistoryCurves(

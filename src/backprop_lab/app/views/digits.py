@@ -6,7 +6,7 @@ they multiply, all on one symmetric colour scale.
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QLabel, QVBoxLayout
+from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout
 
 from backprop_lab.app.views.base import (
     FOREGROUND,
@@ -89,7 +89,8 @@ class DigitsWeightsView(View):
             image = pg.ImageItem(axisOrder="row-major")
             place_image(image, (SIDE, SIDE), (x, y + 1, SIDE, SIDE))
             self.plot.addItem(image)
-            label = pg.TextItem(str(j + 1), color=FOREGROUND, anchor=(0, 1))
+            label = pg.TextItem(f"j={j}", color=FOREGROUND, anchor=(0, 1))
+            label.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             label.setPos(x, y + 1)
             self.plot.addItem(label)
             self.images.append(image)

@@ -64,7 +64,7 @@ class GradientNormView(View):
         norms = snapshot.new_grad_norms
         if not len(snapshot.new_steps) or norms.ndim != 2 or not norms.shape[1]:
             return
-        if norms.shape[1] != self.norms.n_columns:
+        if norms.shape[1] != len(self.curves):
             self._set_layer_count(norms.shape[1])
         self.norms.append(snapshot.new_steps, norms)
 
