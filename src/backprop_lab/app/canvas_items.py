@@ -24,7 +24,7 @@ NEGATIVE = QColor("#1f6fb4")  # blue: below zero
 WEIGHT_LEVELS = 6  # width buckets per sign
 GRADIENT_LEVELS = 8  # colour buckets of log |dC/dw|
 GRADIENT_DECADES = 4.0  # the log scale spans this many powers of ten
-GRADIENT_ANCHORS = ("#dedbe6", "#a38cc4", "#7b3f9e", "#c0245c", "#6b0016")
+GRADIENT_ANCHORS = ("#cdc6da", "#a38cc4", "#7b3f9e", "#c0245c", "#6b0016")
 SELECTION = QColor("#111111")
 HIGHLIGHT = QColor(46, 160, 67, 150)
 
