@@ -459,3 +459,17 @@ def test_drag_on_empty_space_pans_and_ctrl_wheel_zooms(qtbot, canvas):
     )
     QApplication.sendEvent(canvas.viewport(), wheel)
     assert canvas.transform().m11() == pytest.approx(scale * 1.25)
+
+
+def test_selection_that_no_longer_exists_is_cleared(qtbot, canvas):
+    net = Network([2, 3, 1], ["tanh", "sigmoid"])
+    canvas.set_network(net)
+    click(qtbot, canvas, canvas.scene_point_of_edge(1, 0, 2))
+    with qtbot.waitSignal(canvas.selection_cleared, timeout=1000):
+        canvas.set_network(Network([2, 2, 1], ["tanh", "sigmoid"]))
+    with qtbot.assertNotEmitted(canvas.edit_requested):
+        qtbot.keyClick(canvas, Qt.Key.Key_Delete)
+
+    click(qtbot, canvas, canvas.scene_point_of_edge(1, 0, 1))
+    with qtbot.assertNotEmitted(canvas.selection_cleared):
+        canvas.set_network(Network([2, 2, 2, 1], ["tanh", "tanh", "sigmoid"]))

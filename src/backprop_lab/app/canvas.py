@@ -275,6 +275,9 @@ class NetworkCanvas(QGraphicsView):
         self._hovered = None
         scene.clear()
         net = self.network
+        if self._selection is not None and not self._fits(self._selection):
+            self._selection = None
+            self.selection_cleared.emit()
         self._columns = ci.layout_columns(net.sizes)
         self._geometry = [
             ci.edge_geometry(a, b)
@@ -627,6 +630,13 @@ class NetworkCanvas(QGraphicsView):
                     and hit.kind == "bias"
                     and (tag.layer, tag.j) == (hit.layer, hit.j)
                 )
+
+    def _fits(self, hit: Hit) -> bool:
+        """Whether a selected edge, neuron or bias exists in the network."""
+        sizes = self.network.sizes
+        if not -1 <= hit.layer < len(sizes) - 1 or hit.j >= sizes[hit.layer + 1]:
+            return False
+        return hit.kind != "edge" or (hit.layer >= 0 and hit.k < sizes[hit.layer])
 
     def _neuron_point(self, layer, j) -> QPointF | None:
         if not -1 <= layer < len(self._geometry):
