@@ -341,9 +341,8 @@ class NetworkCanvas(QGraphicsView):
                 path.moveTo(x0, near.ellipsis_y)
                 path.lineTo(x1, float(y))
         if not path.isEmpty():
-            pen = QPen(QColor(160, 160, 160, 70), 1.0)
+            pen = QPen(QColor("#ececec"), 1.0)  # opaque and solid: quick to paint
             pen.setCosmetic(True)
-            pen.setStyle(Qt.PenStyle.DotLine)
             self.scene().addPath(path, pen).setZValue(-3)
 
     def _build_neurons(self) -> None:
