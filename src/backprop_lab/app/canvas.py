@@ -587,7 +587,15 @@ class NetworkCanvas(QGraphicsView):
                 "edges by the last step's |dC/dw|, log scale:\n"
                 f"pale 1e{low:.1f} or less, dark red 1e{self._gradient_top:.1f}"
             )
-        self._legend.setText(text)
+        if self._example is not None:
+            text += (
+                "\nneurons: activation a for the chosen example, grey > 0, purple < 0"
+            )
+        if text != self._legend.text():
+            self._legend.setText(text)
+            legend = self._legend.sceneBoundingRect()
+            if not self.scene().sceneRect().contains(legend):
+                self._update_scene_rect()
 
     def _draw_highlight(self) -> None:
         if not self._columns:
