@@ -124,7 +124,9 @@ class Plan:
         self.diff_flat = self.diff.reshape(-1)
         self.row_max = np.zeros((rows, 1), dtype)
         self.row_sums = np.zeros((rows, 1), dtype)
-        self.log_sums = np.zeros(rows, dtype)
+        self.log_sums = np.zeros((rows, 1), dtype)
+        self.targets_flat = self.targets.reshape(-1)
+        self.z_out_flat = self.z[-1].reshape(-1)
         self.n_layers = n_layers
 
     def load(self, X_aug, Y, indices) -> None:
@@ -152,11 +154,11 @@ class Plan:
             _BACKWARD[name](self.z[-1], a_out, diff, delta, self, self.n_layers)
             return value
         if name == "softmax":
-            # z holds z - max per row and row_sums the sum of exp of that
-            np.log(self.row_sums[:, 0], out=self.log_sums)
-            inner = float(np.einsum("ij,ij->", Y, self.z[-1]))
-            norm = float(np.dot(Y.sum(axis=1), self.log_sums))
-            value = (norm - inner) / rows
+            # z holds z - max per row and row_sums the sum of exp of that,
+            # so log a = z - log(row_sums): no log(0) however small a is
+            np.log(self.row_sums, out=self.log_sums)
+            np.subtract(self.z[-1], self.log_sums, out=self.z[-1])
+            value = -float(np.dot(self.targets_flat, self.z_out_flat)) / rows
         else:
             value = costs.cost_value(cost, name, self.z[-1], a_out, Y)
         np.subtract(a_out, Y, out=delta)
@@ -215,10 +217,10 @@ def _linear_forward(z, out, plan, index):
 
 
 def _softmax_forward(z, out, plan, index):
-    np.max(z, axis=1, keepdims=True, out=plan.row_max)
+    np.maximum.reduce(z, axis=1, keepdims=True, out=plan.row_max)
     z -= plan.row_max
     np.exp(z, out=out)
-    np.sum(out, axis=1, keepdims=True, out=plan.row_sums)
+    np.add.reduce(out, axis=1, keepdims=True, out=plan.row_sums)
     out /= plan.row_sums
 
 
@@ -260,7 +262,7 @@ def _softmax_backward(z, a, sens, out, plan, index):
     # Jacobian-vector product: a * (g - sum_i g_i a_i)
     tmp = plan.tmp[index]
     np.multiply(sens, a, out=tmp)
-    np.sum(tmp, axis=1, keepdims=True, out=plan.row_sums)
+    np.add.reduce(tmp, axis=1, keepdims=True, out=plan.row_sums)
     np.subtract(sens, plan.row_sums, out=out)
     out *= a
 
