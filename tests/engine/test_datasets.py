@@ -137,3 +137,9 @@ def test_csv_errors_name_the_file_the_line_and_the_problem(tmp_path, text, words
 def test_a_missing_csv_file_is_named(tmp_path):
     with pytest.raises(DataError, match="no such file"):
         load_csv(tmp_path / "gone.csv", [0], [1], "regression")
+
+
+def test_an_unknown_column_names_the_header_line_after_blank_lines(tmp_path):
+    path = _write(tmp_path, "\n\nx,y\n1,2\n")
+    with pytest.raises(DataError, match="line 3: there is no input column 'z'"):
+        load_csv(path, ["z"], ["y"], "regression")

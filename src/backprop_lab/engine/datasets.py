@@ -314,9 +314,9 @@ def load_csv(
     if task not in ("regression", "classification"):
         raise DataError(f"task must be regression or classification, not {task!r}.")
     _check_split(test_ratio, seed)
-    header, rows = _read_rows(path)
-    input_columns = _columns(path, header, inputs, "input")
-    target_columns = _columns(path, header, targets, "target")
+    header_line, header, rows = _read_rows(path)
+    input_columns = _columns(path, header_line, header, inputs, "input")
+    target_columns = _columns(path, header_line, header, targets, "target")
     if task == "classification" and len(target_columns) != 1:
         raise DataError(f"{path}: classification needs exactly one target column.")
     X = _numbers(path, header, rows, input_columns)
@@ -355,7 +355,7 @@ def load_csv(
 
 
 def _read_rows(path: Path):
-    """The header and the data rows as (line number, cells) pairs."""
+    """The header's line number, the header, the rows as (line, cells) pairs."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             text = handle.read()
@@ -386,10 +386,10 @@ def _read_rows(path: Path):
                 f"{path}, line {number}: {len(cells)} values where the header "
                 f"has {len(header)} columns."
             )
-    return header, rows
+    return header_line, header, rows
 
 
-def _columns(path, header, wanted, role) -> list:
+def _columns(path, header_line, header, wanted, role) -> list:
     """Column indexes for names or indexes; DataError for unknown ones."""
     if isinstance(wanted, (str, int)):
         wanted = [wanted]
@@ -405,7 +405,7 @@ def _columns(path, header, wanted, role) -> list:
             indexes.append(header.index(column))
         else:
             raise DataError(
-                f"{path}, line 1: there is no {role} column {column!r}; "
+                f"{path}, line {header_line}: there is no {role} column {column!r}; "
                 f"the columns are {', '.join(header)}."
             )
     return indexes
