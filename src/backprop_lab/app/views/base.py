@@ -18,15 +18,18 @@ from PySide6.QtWidgets import QWidget
 
 logger = logging.getLogger(__name__)
 
-# negative weights blue, zero white, positive red
-DIVERGING = pg.ColorMap([0.0, 0.5, 1.0], ["#2166ac", "#f7f7f7", "#b2182b"])
+# below zero blue, zero white, above zero orange: the canvas's colours
+NEGATIVE = "#1f6fb4"
+POSITIVE = "#e66100"
+DIVERGING = pg.ColorMap([0.0, 0.5, 1.0], [NEGATIVE, "#f7f7f7", POSITIVE])
 
-# one colour per class (points, argmax maps) and per layer (curves)
+# one colour per class (points, argmax maps) and per layer (curves); classes
+# 0 and 1 take the ends of the diverging map, so points match a binary map
 PALETTE = (
-    "#1f77b4",
-    "#d62728",
+    NEGATIVE,
+    POSITIVE,
     "#2ca02c",
-    "#ff7f0e",
+    "#d62728",
     "#9467bd",
     "#8c564b",
     "#e377c2",
@@ -159,6 +162,7 @@ class View(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.setMinimumSize(260, 180)
         self.snapshot = None
         self.dataset = None
         self._stale = False
@@ -167,6 +171,9 @@ class View(QWidget):
     def applies_to(cls, dataset) -> bool:
         """True when the view has something to show for this data."""
         return True
+
+    def sizeHint(self) -> QSize:
+        return QSize(520, 340)
 
     def reset(self) -> None:
         """Forget the history and the last snapshot."""
