@@ -199,7 +199,7 @@ def measure(case, dtype_name, repeats):
     net = Network(list(sizes), activations, seed=0, dtype=dtype)
     X, Y = make_data(sizes, output, batch, dtype)
     work = sum(a * b for a, b in zip(sizes[:-1], sizes[1:])) * batch
-    steps = int(min(max(2e8 / (work + 2e5), 20), 5000))
+    steps = int(min(max(2e8 / (work + 2e5), 40), 5000))
     if ARGS.quick:
         steps = max(steps // 5, 10)
     runners = {
@@ -208,16 +208,15 @@ def measure(case, dtype_name, repeats):
     }
     if torch is not None:
         runners["torch_us"] = torch_runner(net, X, Y, cost, batch, steps)
-    result = {"torch_us": None}
-    result.update(best_times(runners, steps, repeats))
-    return result
+    times = best_times(runners, steps, repeats)
+    return {key: times.get(key) for key in ("engine_us", "torch_us", "numpy_us")}
 
 
 def main() -> int:
     threads = ARGS.threads
     if torch is not None:
         torch.set_num_threads(threads)
-    repeats = 3 if ARGS.quick else 7
+    repeats = 3 if ARGS.quick else 9
     print(
         f"{os.cpu_count()} CPUs; NumPy {np.__version__} with {threads} of its "
         f"{current_blas_threads()} BLAS threads; "
