@@ -1,4 +1,10 @@
-"""The NumPy engine of Backprop Lab. It imports no Qt."""
+"""The NumPy engine of Backprop Lab. It imports no Qt.
+
+Network: layers, forward pass and backpropagation. Trainer: minibatch
+training with SGD, momentum or Adam, the cost history and divergence checks.
+edits: functions from one network to the next. gradient_check: backprop
+against finite differences. make_dataset and load_csv: the data to train on.
+"""
 
 from backprop_lab.engine import edits
 from backprop_lab.engine.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
