@@ -133,26 +133,48 @@ def peak_magnitude(arrays) -> float:
     return peak
 
 
-def write_svg(item, path: Path) -> None:
-    """Paint the item's part of its scene into an SVG file.
+class SvgPainterExporter(pg.exporters.Exporter):
+    """Paints an item into an SVG file through QSvgGenerator.
 
-    Painted through QSvgGenerator: pyqtgraph's SVGExporter (0.14) cannot
-    parse the closed paths that Qt 6 writes and raises on every plot.
+    Used instead of pyqtgraph's SVGExporter, which (in 0.14) cannot parse
+    the closed paths Qt 6 writes and raises on every plot. Items are put in
+    export mode first, so scatter points and text are drawn as vectors.
     """
-    source = item.sceneBoundingRect()
-    width, height = max(int(source.width()), 1), max(int(source.height()), 1)
-    generator = QSvgGenerator()
-    generator.setFileName(str(path))
-    generator.setSize(QSize(width, height))
-    generator.setViewBox(QRect(0, 0, width, height))
-    generator.setTitle(path.stem)
-    painter = QPainter(generator)
-    try:
-        item.scene().render(painter, QRectF(0, 0, width, height), source)
-    finally:
-        painter.end()
-    if not path.exists():
-        raise OSError(f"{path.name} could not be written")
+
+    Name = "SVG through QSvgGenerator"
+
+    def parameters(self):
+        return None
+
+    def export(self, fileName=None, toBytes=False, copy=False):
+        source = self.getSourceRect()
+        width = max(int(source.width()), 1)
+        height = max(int(source.height()), 1)
+        generator = QSvgGenerator()
+        generator.setFileName(str(fileName))
+        generator.setSize(QSize(width, height))
+        generator.setViewBox(QRect(0, 0, width, height))
+        generator.setResolution(self._screen_dpi())
+        painter = QPainter(generator)
+        try:
+            self.setExportMode(
+                True,
+                {
+                    "antialias": True,
+                    "background": pg.mkColor(BACKGROUND),
+                    "painter": painter,
+                    "resolutionScale": 1.0,
+                },
+            )
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            self.getScene().render(painter, QRectF(0, 0, width, height), source)
+        finally:
+            self.setExportMode(False)
+            painter.end()
+
+    def _screen_dpi(self) -> int:
+        views = self.getScene().views()
+        return views[0].logicalDpiX() if views else 96
 
 
 class View(QWidget):
@@ -216,7 +238,9 @@ class View(QWidget):
             exporter.parameters()["width"] = width
             exporter.export(str(path))
         else:
-            write_svg(item, path)
+            SvgPainterExporter(item).export(str(path))
+            if not path.exists():
+                raise OSError(f"{path.name} could not be written")
         logger.debug("exported %s to %s", self.title, path)
 
     # what subclasses provide

@@ -99,7 +99,7 @@ class DigitsWeightsView(View):
         rows = int(np.ceil(n / columns))
         self.plot.setRange(
             xRange=(-1, columns * (SIDE + GAP)),
-            yRange=(-1, rows * (SIDE + GAP + 1)),
+            yRange=(-3, rows * (SIDE + GAP + 1)),
             padding=0,
         )
 
