@@ -216,7 +216,7 @@ def main() -> int:
     threads = ARGS.threads
     if torch is not None:
         torch.set_num_threads(threads)
-    repeats = 3 if ARGS.quick else 9
+    repeats = 3 if ARGS.quick else 15
     print(
         f"{os.cpu_count()} CPUs; NumPy {np.__version__} with {threads} of its "
         f"{current_blas_threads()} BLAS threads; "
