@@ -292,6 +292,18 @@ def test_gradient_switch_shows_dC_dW(qtbot, spiral, spiral_net):
     )
 
 
+def test_heatmap_readout_names_the_weight_under_the_mouse(qtbot, spiral, spiral_net):
+    view = shown(qtbot, WeightsView(), spiral)
+    snapshot = train_snapshot(spiral_net, spiral)
+    view.update_snapshot(snapshot)
+    qtbot.wait(20)
+    box = view.heatmaps[1].plot.vb
+    view.graphics.scene().sigMouseMoved.emit(box.mapViewToScene(pg_point(5.5, 3.5)))
+    qtbot.waitUntil(lambda: view.readout.text() != "", timeout=1000)
+    value = snapshot.network.weights[1][3, 5]
+    assert view.readout.text() == f"layer 2: w_jk at j=3, k=5 is {value:.4g}"
+
+
 def test_levels_hold_still_while_weights_change_a_little(qtbot, spiral, spiral_net):
     view = shown(qtbot, WeightsView(), spiral)
     view.update_snapshot(train_snapshot(spiral_net, spiral, 0, 5))
@@ -516,3 +528,16 @@ def test_hidden_view_draws_when_shown(qtbot, view_class, spiral, digits):
     view.show()
     qtbot.waitExposed(view)
     assert not view._stale
+
+
+@pytest.mark.parametrize("view_class", ALL_VIEWS)
+def test_updates_reuse_the_same_items(qtbot, view_class, spiral, digits):
+    data, snapshot = view_and_data(view_class, spiral, digits)
+    view = shown(qtbot, view_class(), data)
+    view.update_snapshot(snapshot)
+    scene = view.graphics.scene()
+    before = set(scene.items())
+    for _ in range(3):
+        view.update_snapshot(snapshot)
+    qtbot.wait(10)
+    assert set(scene.items()) == before

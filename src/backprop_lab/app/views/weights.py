@@ -79,14 +79,19 @@ class WeightsView(View):
         self.gradient_switch = QCheckBox("show gradients dC/dW")
         self.gradient_switch.toggled.connect(self._on_gradient_toggled)
         self.note = QLabel("")
+        self.readout = QLabel("")
         bar = QHBoxLayout()
         bar.addWidget(self.gradient_switch)
-        bar.addStretch(1)
         bar.addWidget(self.note)
+        bar.addStretch(1)
+        bar.addWidget(self.readout)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.graphics, 1)
         layout.addLayout(bar)
+        self._mouse_proxy = pg.SignalProxy(
+            self.graphics.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse
+        )
 
     @property
     def kind(self) -> str:
@@ -130,6 +135,27 @@ class WeightsView(View):
 
     def _export_item(self):
         return self.graphics.ci
+
+    def _on_mouse(self, event) -> None:
+        position = event[0]
+        for heatmap in self.heatmaps:
+            view = heatmap.plot.vb
+            if heatmap.shape and view.sceneBoundingRect().contains(position):
+                point = view.mapSceneToView(position)
+                j, k = int(np.floor(point.y())), int(np.floor(point.x()))
+                self.readout.setText(self.readout_at(heatmap.layer, j, k))
+                return
+        self.readout.setText("")
+
+    def readout_at(self, layer: int, j: int, k: int) -> str:
+        """The shown value of w_jk (or dC/dw_jk) of a layer, as text."""
+        matrix = self.heatmaps[layer].image.image
+        if matrix is None or not (
+            0 <= j < matrix.shape[0] and 0 <= k < matrix.shape[1]
+        ):
+            return ""
+        symbol = "w" if self.kind == "weights" else "dC/dw"
+        return f"layer {layer + 1}: {symbol}_jk at j={j}, k={k} is {matrix[j, k]:.4g}"
 
     def _on_gradient_toggled(self, _on: bool) -> None:
         if self.snapshot is not None:
