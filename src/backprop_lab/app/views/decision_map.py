@@ -174,7 +174,9 @@ class DecisionMapView(View):
             np.linspace(low[0], high[0], GRID),
             np.linspace(low[1], high[1], GRID),
         )
-        self.rect = (low[0], low[1], high[0] - low[0], high[1] - low[1])
+        # pixel centres on the grid points: each pixel reaches half a step out
+        dx, dy = (high - low) / (GRID - 1)
+        self.rect = (low[0] - dx / 2, low[1] - dy / 2, GRID * dx, GRID * dy)
         place_image(self.image, (GRID, GRID), self.rect)
         self._architecture = None
         self._target_levels = None
