@@ -371,6 +371,8 @@ def test_decision_map_is_the_networks_output_on_the_grid(qtbot, spiral, spiral_n
     assert image[60, 7] == pytest.approx(
         snapshot.network.predict(point)[0, 0], abs=1e-5
     )
+    centre = view.image.mapToParent(pg_point(7.5, 60.5))
+    assert (centre.x(), centre.y()) == pytest.approx((xs[7], ys[60]))
 
 
 def test_decision_map_shows_the_data_points(qtbot, spiral):
