@@ -232,6 +232,11 @@ def test_zooming_in_draws_the_visible_steps_in_detail(qtbot, spiral):
     assert np.all(np.diff(x) == 1)
     assert len(x) < 200
 
+    view.plot.enableAutoRange()
+    qtbot.waitUntil(lambda: view.plot.vb.viewRange()[0][1] >= n, timeout=2000)
+    x, _ = view.train_curve.getData()
+    assert x[0] == 1 and x[-1] == n
+
 
 # the envelope behind the curves
 

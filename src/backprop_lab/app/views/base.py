@@ -11,10 +11,12 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
-from PySide6.QtCore import QRect, QRectF, QSize
+from PySide6.QtCore import QRect, QRectF, QSize, QTimer
 from PySide6.QtGui import QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QWidget
+
+from backprop_lab.app.views.history import Envelope
 
 logger = logging.getLogger(__name__)
 
@@ -260,3 +262,54 @@ class View(QWidget):
     def _draw(self) -> None:
         """Draw self.snapshot into the items."""
         raise NotImplementedError
+
+
+class HistoryCurves:
+    """Curves fed from an Envelope, redrawn at about 2 points per pixel."""
+
+    def __init__(self, plot: pg.PlotItem, envelope: Envelope, curves):
+        self.plot = plot
+        self.envelope = envelope
+        self.curves = curves
+        self.clipped = False
+
+    def draw(self) -> None:
+        x_range = self.visible_x_range()
+        self.clipped = x_range is not None
+        x, y = self.envelope.points(self.n_buckets(), x_range)
+        for column, curve in enumerate(self.curves):
+            curve.setData(x, y[:, column])
+
+    def n_buckets(self) -> int:
+        return max(int(self.plot.vb.width()), 100)
+
+    def visible_x_range(self):
+        """None while the x axis follows the data, else the shown steps."""
+        view = self.plot.vb
+        if view.state["autoRange"][0]:
+            return None
+        return tuple(view.viewRange()[0])
+
+
+def history_curve(plot, color, name) -> pg.PlotDataItem:
+    curve = plot.plot(pen=thin_pen(color), name=name, connect="finite")
+    curve.setClipToView(False)
+    return curve
+
+
+def watch_view(plot: pg.PlotItem, curves, redraw) -> None:
+    """Redraw when the user pans, zooms, resizes or returns to the whole run.
+
+    curves: the HistoryCurves of the plot; while the x axis follows the data,
+    a range change caused by new data needs no second drawing.
+    """
+
+    def on_range_changed(*_):
+        if not plot.vb.state["autoRange"][0]:
+            redraw()
+        elif any(c.clipped for c in curves):
+            # after the view box has finished following the clipped data
+            QTimer.singleShot(0, redraw)
+
+    plot.vb.sigXRangeChanged.connect(on_range_changed)
+    plot.vb.sigResized.connect(lambda *_: redraw())

@@ -7,59 +7,19 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout
 
 from backprop_lab.app.views.base import (
     FOREGROUND,
+    HistoryCurves,
     View,
     graphics_layout,
+    history_curve,
     palette_color,
     style_plot,
     thin_pen,
+    watch_view,
 )
 from backprop_lab.app.views.history import Envelope
 
 TRAIN_COLOR = palette_color(0)
 TEST_COLOR = palette_color(3)
-
-
-class HistoryCurves:
-    """Curves fed from an Envelope, redrawn at about 2 points per pixel."""
-
-    def __init__(self, plot: pg.PlotItem, envelope: Envelope, curves):
-        self.plot = plot
-        self.envelope = envelope
-        self.curves = curves
-        self.points_drawn = 0
-
-    def draw(self) -> None:
-        x, y = self.envelope.points(self.n_buckets(), self.visible_x_range())
-        self.points_drawn = len(x)
-        for column, curve in enumerate(self.curves):
-            curve.setData(x, y[:, column])
-
-    def n_buckets(self) -> int:
-        return max(int(self.plot.vb.width()), 100)
-
-    def visible_x_range(self):
-        """None while the x axis follows the data, else the shown steps."""
-        view = self.plot.vb
-        if view.state["autoRange"][0]:
-            return None
-        return tuple(view.viewRange()[0])
-
-
-def history_curve(plot, color, name) -> pg.PlotDataItem:
-    curve = plot.plot(pen=thin_pen(color), name=name, connect="finite")
-    curve.setClipToView(False)
-    return curve
-
-
-def watch_view(plot: pg.PlotItem, redraw) -> None:
-    """Redraw when the user pans, zooms or resizes the plot."""
-
-    def on_range_changed(*_):
-        if not plot.vb.state["autoRange"][0]:
-            redraw()
-
-    plot.vb.sigXRangeChanged.connect(on_range_changed)
-    plot.vb.sigResized.connect(lambda *_: redraw())
 
 
 class CostView(View):
@@ -113,7 +73,7 @@ class CostView(View):
         plot.addItem(self.cursor, ignoreBounds=True)
         self.train_curves = HistoryCurves(plot, self.train, [self.train_curve])
         self.test_curves = HistoryCurves(plot, self.test, [self.test_curve])
-        watch_view(plot, self._draw_costs)
+        watch_view(plot, (self.train_curves, self.test_curves), self._draw_costs)
 
     def _build_accuracy_plot(self) -> None:
         plot = self.accuracy_plot

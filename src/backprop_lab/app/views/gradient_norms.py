@@ -11,12 +11,14 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout
 
 from backprop_lab.app.views.base import (
     FOREGROUND,
+    HistoryCurves,
     View,
     graphics_layout,
+    history_curve,
     palette_color,
     style_plot,
+    watch_view,
 )
-from backprop_lab.app.views.cost import HistoryCurves, history_curve, watch_view
 from backprop_lab.app.views.history import Envelope
 
 logger = logging.getLogger(__name__)
@@ -38,7 +40,7 @@ class GradientNormView(View):
         self.plot.setLabel("bottom", "step")
         self.legend = self.plot.addLegend(offset=(-10, 10), labelTextColor=FOREGROUND)
         self.history = HistoryCurves(self.plot, self.norms, [])
-        watch_view(self.plot, self.history.draw)
+        watch_view(self.plot, (self.history,), self.history.draw)
 
         self.log_switch = QCheckBox("log scale")
         self.log_switch.setChecked(True)
