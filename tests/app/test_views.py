@@ -290,7 +290,7 @@ def test_gradient_switch_shows_dC_dW(qtbot, spiral, spiral_net):
         np.testing.assert_array_equal(heatmap.image.image, g)
         low, high = heatmap.image.getLevels()
         assert low == -high and high >= np.abs(g).max()
-    assert "gradients" in view.heatmaps[0].plot.titleLabel.text
+    assert "dC/dw_jk" in view.heatmaps[0].plot.titleLabel.text
     view.gradient_switch.setChecked(False)
     np.testing.assert_array_equal(
         view.heatmaps[0].image.image, snapshot.network.weights[0]

@@ -14,34 +14,31 @@ from backprop_lab.app.views.base import (
     style_plot,
 )
 
-MAX_LABELLED = 16  # a matrix side up to this many gets ticks at cell centres
+ROWS = 3  # heatmaps per column; more layers take a second column
 
 
-def set_index_ticks(axis: pg.AxisItem, n: int, max_labels: int) -> None:
-    """Ticks at the centres of the cells, labelled by index, for small sides."""
-    if n > MAX_LABELLED:
+def set_index_ticks(axis: pg.AxisItem, n: int, most: int) -> None:
+    """One tick per cell centre, labelled by index, up to `most` cells."""
+    if n > most:
         axis.setTicks(None)
         return
-    step = -(-n // max_labels)
-    axis.setTicks([[(i + 0.5, str(i)) for i in range(0, n, step)]])
+    axis.setTicks([[(i + 0.5, str(i)) for i in range(n)]])
 
 
 class LayerHeatmap:
     """The heatmap of one weight layer: rows are neurons j, columns inputs k."""
 
-    def __init__(self, layout: pg.GraphicsLayout, layer: int, row: int):
+    def __init__(self, layout: pg.GraphicsLayout, layer: int, row: int, col: int):
         self.layer = layer
-        self.plot = layout.addPlot(row=row, col=0)
+        self.plot = layout.addPlot(row=row, col=col)
         style_plot(self.plot)
         self.plot.invertY(True)
         self.plot.setMenuEnabled(False)
-        self.plot.setLabel("left", "j")
-        self.plot.setLabel("bottom", f"k (neuron of layer {layer})")
         self.image = pg.ImageItem(axisOrder="row-major", autoDownsample=True)
         self.plot.addItem(self.image)
         self.bar = color_bar()
         self.bar.setImageItem(self.image)
-        layout.addItem(self.bar, row=row, col=1)
+        layout.addItem(self.bar, row=row, col=col + 1)
         self.levels = {"weights": SymmetricLevels(), "gradients": SymmetricLevels()}
         self.shape = None
         self.kind = None
@@ -62,8 +59,9 @@ class LayerHeatmap:
 
     def _set_title(self, shape, kind: str) -> None:
         self.kind = kind
-        symbol = "weights w_jk" if kind == "weights" else "gradients dC/dw_jk"
-        title = f"layer {self.layer + 1} {symbol}  ({shape[0]} x {shape[1]})"
+        symbol = "w_jk" if kind == "weights" else "dC/dw_jk"
+        n_out, n_in = shape
+        title = f"layer {self.layer + 1}: {symbol}  ({n_out} x {n_in})"
         self.plot.setTitle(title, color=FOREGROUND, size="9pt")
 
 
@@ -77,6 +75,9 @@ class WeightsView(View):
         self.heatmaps: list[LayerHeatmap] = []
         self.graphics = graphics_layout()
         self.gradient_switch = QCheckBox("show gradients dC/dW")
+        self.gradient_switch.setToolTip(
+            "rows: neurons j of the layer; columns: inputs k from the layer before"
+        )
         self.gradient_switch.toggled.connect(self._on_gradient_toggled)
         self.note = QLabel("")
         self.readout = QLabel("")
@@ -129,7 +130,7 @@ class WeightsView(View):
         """Items for a new number of layers (an edit added or removed one)."""
         self.graphics.ci.clear()
         self.heatmaps = [
-            LayerHeatmap(self.graphics.ci, layer, row=layer)
+            LayerHeatmap(self.graphics.ci, layer, layer % ROWS, 2 * (layer // ROWS))
             for layer in range(n_layers)
         ]
 
