@@ -10,15 +10,17 @@ and batches run in three ways:
   (skipped with a note when torch is not installed);
 - numpy: a minimal hand-written NumPy loop doing the same math.
 
-All three run with the same number of threads, --threads (default 1, the
-trainer's own default): the trainer and the NumPy loop limit NumPy's BLAS to
-it, torch gets torch.set_num_threads.
+All three run with the same number of threads, --threads N (default 1, the
+trainer's own default; 0 means the trainer's "auto": one thread when every
+matrix product of a step is small, else all of NumPy's BLAS threads). The
+trainer and the NumPy loop limit NumPy's BLAS to it, torch gets
+torch.set_num_threads.
 
 Prints a table of microseconds per step and the ratios, then, as its last
 line, one JSON object: {"2-8-8-1/b10/f64": {"engine_us": .., "torch_us": ..,
 "numpy_us": ..}, ...}.
 
-    python benchmarks/engine.py [--threads N] [--quick]
+    python benchmarks/engine.py [--threads N] [--quick] [--only TEXT]
 """
 
 import argparse
@@ -52,6 +54,7 @@ import numpy as np  # noqa: E402
 
 from backprop_lab.engine import Network, Trainer  # noqa: E402
 from backprop_lab.engine.blas import (  # noqa: E402
+    auto_blas_threads,
     current_blas_threads,
     limit_blas_threads,
 )
@@ -99,15 +102,15 @@ def batches(n, batch, count, seed=1):
     return out[:count]
 
 
-def engine_runner(net, X, Y, cost, batch):
+def engine_runner(net, X, Y, cost, batch, threads):
     trainer = Trainer(
         net, X, Y, cost=cost, learning_rate=LEARNING_RATE, batch_size=batch,
-        blas_threads=ARGS.threads,
+        blas_threads=threads,
     )  # fmt: skip
     return trainer.step
 
 
-def numpy_runner(net, X, Y, cost, batch, count):
+def numpy_runner(net, X, Y, cost, batch, count, threads):
     """The minimal loop: plain NumPy expressions, one after the other."""
     Ws = [w.copy() for w in net.weights]
     bs = [b.copy() for b in net.biases]
@@ -147,14 +150,14 @@ def numpy_runner(net, X, Y, cost, batch, count):
         return value
 
     def run(steps):
-        with limit_blas_threads(ARGS.threads):
+        with limit_blas_threads(threads):
             for i in range(steps):
                 one(order[i % len(order)])
 
     return run
 
 
-def torch_runner(net, X, Y, cost, batch, count):
+def torch_runner(net, X, Y, cost, batch, count, threads):
     layers = []
     hidden = torch.nn.Tanh if net.activations[0] == "tanh" else torch.nn.ReLU
     dtype = torch.float64 if net.dtype == np.float64 else torch.float32
@@ -181,6 +184,7 @@ def torch_runner(net, X, Y, cost, batch, count):
     order = [torch.from_numpy(i) for i in batches(len(X), batch, count)]
 
     def run(steps):
+        torch.set_num_threads(threads)
         for i in range(steps):
             idx = order[i % len(order)]
             optimizer.zero_grad()
@@ -190,6 +194,12 @@ def torch_runner(net, X, Y, cost, batch, count):
             value.item()
 
     return run
+
+
+def threads_for(sizes, batch) -> int:
+    if ARGS.threads > 0:
+        return ARGS.threads
+    return auto_blas_threads(sizes, batch) or ALL_THREADS
 
 
 def measure(case, dtype_name, repeats):
@@ -202,30 +212,31 @@ def measure(case, dtype_name, repeats):
     steps = int(min(max(2e8 / (work + 2e5), 40), 5000))
     if ARGS.quick:
         steps = max(steps // 5, 10)
+    threads = threads_for(sizes, batch)
     runners = {
-        "engine_us": engine_runner(net.copy(), X, Y, cost, batch),
-        "numpy_us": numpy_runner(net, X, Y, cost, batch, steps),
+        "engine_us": engine_runner(net.copy(), X, Y, cost, batch, threads),
+        "numpy_us": numpy_runner(net, X, Y, cost, batch, steps, threads),
     }
     if torch is not None:
-        runners["torch_us"] = torch_runner(net, X, Y, cost, batch, steps)
+        runners["torch_us"] = torch_runner(net, X, Y, cost, batch, steps, threads)
     times = best_times(runners, steps, repeats)
     return {key: times.get(key) for key in ("engine_us", "torch_us", "numpy_us")}
 
 
+ALL_THREADS = current_blas_threads() or os.cpu_count() or 1
+
+
 def main() -> int:
-    threads = ARGS.threads
-    if torch is not None:
-        torch.set_num_threads(threads)
     repeats = 3 if ARGS.quick else 15
     print(
-        f"{os.cpu_count()} CPUs; NumPy {np.__version__} with {threads} of its "
-        f"{current_blas_threads()} BLAS threads; "
-        + (f"PyTorch {torch.__version__} with {torch.get_num_threads()} threads"
-           if torch is not None else "PyTorch not installed: its column is skipped")
+        f"{os.cpu_count()} CPUs; NumPy {np.__version__} with {ALL_THREADS} BLAS "
+        "threads; "
+        + (f"PyTorch {torch.__version__}" if torch is not None
+           else "PyTorch not installed: its column is skipped")
     )  # fmt: skip
     header = (
-        f"{'network':<22}{'engine us':>11}{'numpy us':>11}{'torch us':>11}"
-        f"{'torch/engine':>14}{'engine/numpy':>14}"
+        f"{'network':<22}{'threads':>8}{'engine us':>11}{'numpy us':>11}"
+        f"{'torch us':>11}{'torch/engine':>14}{'engine/numpy':>14}"
     )
     print(header)
     print("-" * len(header))
@@ -241,7 +252,8 @@ def main() -> int:
             speedup = f"{torch_us / r['engine_us']:.2f}x" if torch_us else "-"
             torch_text = f"{torch_us:.1f}" if torch_us else "-"
             print(
-                f"{key:<22}{r['engine_us']:>11.1f}{r['numpy_us']:>11.1f}"
+                f"{key:<22}{threads_for(case[0], case[4]):>8}"
+                f"{r['engine_us']:>11.1f}{r['numpy_us']:>11.1f}"
                 f"{torch_text:>11}{speedup:>14}"
                 f"{r['engine_us'] / r['numpy_us']:>13.2f}x",
                 flush=True,

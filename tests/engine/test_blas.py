@@ -32,7 +32,25 @@ def test_the_trainer_steps_with_its_limit_and_restores_the_count():
 
     rng = np.random.default_rng(0)
     X, Y = rng.normal(size=(8, 2)), rng.random((8, 1))
-    Spy(Network([2, 3, 1], ["tanh", "sigmoid"]), X, Y).step(2)
+    Spy(Network([2, 3, 1], ["tanh", "sigmoid"]), X, Y, blas_threads=1).step(2)
     assert current_blas_threads() == before
     if before is not None:
         assert seen == [1, 1]
+
+
+def test_auto_uses_one_thread_for_small_products_only():
+    from backprop_lab.engine.blas import auto_blas_threads
+
+    assert auto_blas_threads([2, 8, 8, 1], 10) == 1
+    assert auto_blas_threads([784, 16, 16, 10], 64) == 1
+    assert auto_blas_threads([784, 128, 10], 256) is None
+
+
+def test_the_trainer_can_leave_the_choice_to_auto():
+    rng = np.random.default_rng(1)
+    X, Y = rng.normal(size=(8, 2)), rng.random((8, 1))
+    trainer = Trainer(
+        Network([2, 3, 1], ["tanh", "sigmoid"]), X, Y, blas_threads="auto"
+    )
+    trainer.step(2)
+    assert trainer.steps == 2

@@ -2,7 +2,8 @@
 
 On the small matrices of this app extra BLAS threads cost more than they give,
 and on a busy machine (the GUI thread draws while the worker trains) they can
-make a step several times slower. `limit_blas_threads(n)` sets the count for a
+make a step several times slower; on products of millions of multiply-adds
+they start to pay. `limit_blas_threads(n)` sets the count for a
 with-block and restores it afterwards. It talks to the OpenBLAS that NumPy
 loaded through ctypes (a microsecond per call); failing that it uses
 threadpoolctl when that is installed; otherwise it changes nothing.
@@ -71,6 +72,16 @@ def current_blas_threads() -> int | None:
         return None
     counts = [lib.num_threads for lib in controller.lib_controllers]
     return max(counts, default=None)
+
+
+# above this many multiply-adds in one matrix product, threads start to pay
+AUTO_THRESHOLD = 4_000_000
+
+
+def auto_blas_threads(sizes, batch_size: int) -> int | None:
+    """1 when every product of a step is small, else None (the library decides)."""
+    largest = max((n_in + 1) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    return 1 if largest * batch_size < AUTO_THRESHOLD else None
 
 
 @contextlib.contextmanager

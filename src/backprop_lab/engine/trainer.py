@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from backprop_lab.engine import costs
-from backprop_lab.engine.blas import limit_blas_threads
+from backprop_lab.engine.blas import auto_blas_threads, limit_blas_threads
 from backprop_lab.engine.history import CostHistory
 from backprop_lab.engine.kernel import FlatParameters, Plan
 from backprop_lab.engine.network import Network
@@ -159,6 +159,11 @@ class Trainer:
     number of examples means full batch, in order; smaller batches are drawn
     from a fresh shuffle each epoch. Every method runs on the caller's thread;
     only `request_stop` may be called from another one.
+
+    blas_threads: NumPy's BLAS threads while stepping: a number (1 by default:
+    extra threads pay only on big products and cost several times over on a
+    busy machine), None for the library's own choice, or "auto" (one thread
+    when every product is small, else the library's choice).
     """
 
     def __init__(
@@ -392,7 +397,10 @@ class Trainer:
         self.stopped_reason = None
         stop_request = self._stop_request
         # overflow on the way to a divergence is detected, not warned about
-        with limit_blas_threads(self.blas_threads), np.errstate(all="ignore"):
+        threads = self.blas_threads
+        if threads == "auto":
+            threads = auto_blas_threads(self.net.sizes, self._settings.batch_size)
+        with limit_blas_threads(threads), np.errstate(all="ignore"):
             for _ in range(n):
                 if self._should_stop():
                     break
