@@ -14,7 +14,7 @@ from backprop_lab.app.views import (
     GradientNormView,
     WeightsView,
 )
-from backprop_lab.app.views.base import DIVERGING
+from backprop_lab.app.views.base import DIVERGING, SymmetricLevels, peak_magnitude
 from backprop_lab.app.views.decision_map import GRID, contour_segments
 from backprop_lab.app.views.history import Envelope
 from backprop_lab.app.views.neuron_maps import GAP_INDEX, color_index
@@ -548,3 +548,11 @@ def test_updates_reuse_the_same_items(qtbot, view_class, spiral, digits):
         view.update_snapshot(snapshot)
     qtbot.wait(10)
     assert set(scene.items()) == before
+
+
+def test_levels_ignore_values_that_are_not_finite():
+    levels = SymmetricLevels()
+    low, high = levels.update(peak_magnitude([np.array([0.5, np.nan, -np.inf, -2.0])]))
+    assert (low, high) == (-2.5, 2.5)
+    assert levels.update(1.0) == (-2.5, 2.5)  # within range: held still
+    assert levels.update(0.5) == (-0.625, 0.625)  # far below: shrinks

@@ -48,12 +48,10 @@ def palette_color(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
 
 
-def thin_pen(color, style=None):
+def thin_pen(color):
     """A cosmetic 1-pixel pen."""
     pen = pg.mkPen(color, width=1)
     pen.setCosmetic(True)
-    if style is not None:
-        pen.setStyle(style)
     return pen
 
 
@@ -128,10 +126,13 @@ def peak_magnitude(arrays) -> float:
     """max |value| over arrays, ignoring non-finite values; 0 for none."""
     peak = 0.0
     for array in arrays:
-        if array.size:
+        if not array.size:
+            continue
+        largest = float(np.abs(array).max())
+        if not np.isfinite(largest):
             finite = np.abs(array[np.isfinite(array)])
-            if finite.size:
-                peak = max(peak, float(finite.max()))
+            largest = float(finite.max()) if finite.size else 0.0
+        peak = max(peak, largest)
     return peak
 
 
