@@ -4,6 +4,8 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backprop_lab.app.snapshot import Snapshot
 from backprop_lab.app.views import (
@@ -556,3 +558,37 @@ def test_levels_ignore_values_that_are_not_finite():
     assert (low, high) == (-2.5, 2.5)
     assert levels.update(1.0) == (-2.5, 2.5)  # within range: held still
     assert levels.update(0.5) == (-0.625, 0.625)  # far below: shrinks
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(1, 5000),
+    chunk=st.integers(1, 700),
+    buckets=st.integers(1, 300),
+    window=st.one_of(st.none(), st.tuples(st.floats(0, 1), st.floats(0, 1))),
+    seed=st.integers(0, 2**16),
+)
+def test_envelope_bounds_the_visible_steps_with_few_points(
+    n, chunk, buckets, window, seed
+):
+    rng = np.random.default_rng(seed)
+    y = rng.normal(size=n).cumsum()
+    envelope = Envelope(1)
+    for start in range(0, n, chunk):
+        stop = min(start + chunk, n)
+        envelope.append(np.arange(start, stop), y[start:stop])
+
+    x_range = None
+    visible = y
+    if window is not None:
+        low, high = sorted(window)
+        x_range = (low * n, high * n)
+        visible = y[(np.arange(n) >= x_range[0]) & (np.arange(n) <= x_range[1])]
+    x_out, y_out = envelope.points(buckets, x_range)
+
+    assert len(x_out) <= 2 * buckets + 64
+    assert np.all(np.diff(x_out) >= 0)
+    if visible.size:
+        assert np.nanmax(y_out) >= visible.max()
+        assert np.nanmin(y_out) <= visible.min()
+    assert set(np.round(y_out[:, 0], 12)) <= set(np.round(y, 12))
