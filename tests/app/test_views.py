@@ -592,3 +592,12 @@ def test_envelope_bounds_the_visible_steps_with_few_points(
         assert np.nanmax(y_out) >= visible.max()
         assert np.nanmin(y_out) <= visible.min()
     assert set(np.round(y_out[:, 0], 12)) <= set(np.round(y, 12))
+
+
+def test_a_malformed_history_is_skipped_not_raised(qtbot, spiral, spiral_net):
+    view = shown(qtbot, CostView(), spiral)
+    bad = history_snapshot(spiral_net, [1, 2, 3], [0.5, 0.4])
+    view.update_snapshot(bad)
+    assert len(view.train) == 0
+    view.update_snapshot(history_snapshot(spiral_net, [4, 5], [0.3, 0.2]))
+    assert len(view.train) == 2

@@ -215,7 +215,10 @@ class View(QWidget):
         if snapshot.history_reset:
             self._clear()
         self.snapshot = snapshot
-        self._record(snapshot)
+        try:
+            self._record(snapshot)
+        except ValueError:
+            logger.warning("%s skipped a malformed history", self.title, exc_info=True)
         if self.isVisible():
             self._stale = False
             self._draw()

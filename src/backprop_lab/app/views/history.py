@@ -106,7 +106,12 @@ class Envelope:
     def append(self, x, y) -> None:
         """Add steps x (m,) with values y (m,) or (m, n_columns)."""
         x = np.asarray(x, np.float64).reshape(-1)
-        y = np.asarray(y, np.float64).reshape(len(x), self.n_columns)
+        y = np.asarray(y, np.float64)
+        if y.size != len(x) * self.n_columns:
+            raise ValueError(
+                f"{len(x)} steps need {len(x) * self.n_columns} values, not {y.size}"
+            )
+        y = y.reshape(len(x), self.n_columns)
         if not len(x):
             return
         y = np.where(np.isfinite(y), y, np.nan)
