@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 from window_helpers import wait_for_steps
 
+from backprop_lab.app.pacing import MAX_HOLD, hold_for
+
 
 def test_closing_while_training_stops_the_worker_within_a_second(qtbot, window):
     window.play_action.trigger()
@@ -72,3 +74,21 @@ def test_help_shows_the_inspectors_text(window):
     window.show_help()
     assert window._help.toPlainText()
     window._help.close()
+
+
+def test_pacing_holds_snapshots_for_the_time_drawing_took():
+    assert hold_for(0.03) == pytest.approx(0.07)
+    assert hold_for(10.0) == MAX_HOLD
+
+
+def test_a_held_session_merges_every_step_into_the_next_snapshot(qtbot, window):
+    window.play_action.trigger()
+    wait_for_steps(qtbot, window, 10)
+    received = []
+    window.session.snapshot_ready.connect(received.append)
+    window.session.hold(0.4)
+    qtbot.wait(300)
+    assert not received
+    qtbot.waitUntil(lambda: len(received) >= 1, timeout=2000)
+    steps = window.session.history.steps
+    assert np.array_equal(steps, np.arange(1, len(steps) + 1))

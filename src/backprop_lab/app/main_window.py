@@ -3,8 +3,9 @@
 import importlib
 import json
 import logging
+import time
 
-from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtCore import QEvent, QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -23,6 +24,7 @@ from backprop_lab import __version__
 from backprop_lab.app.data_panel import DataPanel
 from backprop_lab.app.edit_request import Edit
 from backprop_lab.app.file_menu import ProjectFiles, initial_project
+from backprop_lab.app.pacing import DUTY, hold_for
 from backprop_lab.app.session import TrainingSession
 from backprop_lab.app.snapshot import Snapshot
 from backprop_lab.app.training_panel import TrainingPanel
@@ -31,6 +33,8 @@ from backprop_lab.engine import costs
 logger = logging.getLogger(__name__)
 
 APP_NAME = "Backprop Lab"
+# while training, the inspector's live numbers are redrawn at most this often
+INSPECTOR_INTERVAL = 0.1
 ORGANIZATION = "BackpropLab"
 
 
@@ -77,6 +81,31 @@ class Banner(QFrame):
         return self.label.text() if self.isVisible() else ""
 
 
+class SizeFence(QWidget):
+    """Holds one widget whose size hints change often (text of live numbers).
+
+    Changes of the held widget's size hints stop here instead of making the
+    whole window lay out its docks again on every snapshot.
+    """
+
+    def __init__(self, child: QWidget, parent=None):
+        super().__init__(parent)
+        self.child = child
+        child.setParent(self)
+        self._hint = child.sizeHint()
+        self._minimum = child.minimumSizeHint()
+
+    def sizeHint(self):
+        return self._hint
+
+    def minimumSizeHint(self):
+        return self._minimum
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.child.setGeometry(self.rect())
+
+
 class MainWindow(QMainWindow):
     """The canvas, docks for training, data, inspector and views, and menus.
 
@@ -95,11 +124,14 @@ class MainWindow(QMainWindow):
         self._saved_step = 0
         self._cost: float | None = None
         self._closed = False
+        self._paint_busy = 0.0
+        self._inspector_due = 0.0
         project, dataset = initial_project(self.store)
         self.session = TrainingSession(
             project.network, dataset, project.settings, parent=self
         )
         self.files = ProjectFiles(self)
+        self.setAnimated(False)  # docks move at once; no animation per relayout
         self._build_central()
         self._build_actions()
         self._build_docks()
@@ -190,10 +222,10 @@ class MainWindow(QMainWindow):
         self.edge_mode_actions["weight"].setChecked(True)
         group.triggered.connect(self._on_edge_mode)
 
-    def _dock(self, title, widget, area) -> QDockWidget:
+    def _dock(self, title, widget, area, fenced=False) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock-{title}")
-        dock.setWidget(widget)
+        dock.setWidget(SizeFence(widget) if fenced else widget)
         self.addDockWidget(area, dock)
         return dock
 
@@ -217,7 +249,7 @@ class MainWindow(QMainWindow):
         if self.inspector is None:
             return
         right = Qt.DockWidgetArea.RightDockWidgetArea
-        self.inspector_dock = self._dock("Inspector", self.inspector, right)
+        self.inspector_dock = self._dock("Inspector", self.inspector, right, True)
         self.inspector.edit_requested.connect(self.request_edit)
         self.inspector.neuron_requested.connect(self._on_neuron_requested)
         self.inspector_dock.visibilityChanged.connect(self._on_inspector_shown)
@@ -234,7 +266,7 @@ class MainWindow(QMainWindow):
         self.views = []
         for index, view_class in enumerate(view_classes):
             view = view_class()
-            dock = self._dock(view.title, view, bottom)
+            dock = self._dock(view.title, view, bottom, fenced=True)
             dock.setObjectName(f"view-{view_class.__name__}")
             dock.visibilityChanged.connect(
                 lambda shown, i=index: self._on_view_shown(i, shown)
@@ -247,15 +279,13 @@ class MainWindow(QMainWindow):
         """Two groups of tabs side by side: curves, and pictures of weights."""
         curves = [d for d, v in zip(self.view_docks, self.views) if _is_curve(v)]
         pictures = [d for d in self.view_docks if d not in curves]
+        if curves and pictures:
+            self.splitDockWidget(curves[0], pictures[0], Qt.Orientation.Horizontal)
         for group in (curves, pictures):
             for dock in group[1:]:
                 self.tabifyDockWidget(group[0], dock)
             if group:
                 group[0].raise_()
-        if curves and pictures:
-            self.splitDockWidget(curves[0], pictures[0], Qt.Orientation.Horizontal)
-            for dock in pictures[1:]:
-                self.tabifyDockWidget(pictures[0], dock)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -287,8 +317,9 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         self.status_labels = {}
         for key in ("step", "epoch", "cost", "rate"):
-            label = QLabel()
-            label.setMinimumWidth(90)
+            label = QLabel("0")
+            # a fixed size: new numbers never make the window lay out again
+            label.setFixedSize(120, label.sizeHint().height())
             self.statusBar().addPermanentWidget(label)
             self.status_labels[key] = label
         self._show_counters(0, 0, None, 0.0)
@@ -387,6 +418,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_snapshot(self, snapshot: Snapshot) -> None:
+        started = time.perf_counter()
         if self.canvas is not None:
             self.canvas.update_snapshot(snapshot)
         for index, (view, dock) in enumerate(zip(self.views, self.view_docks)):
@@ -394,8 +426,29 @@ class MainWindow(QMainWindow):
                 view.update_snapshot(snapshot)
             else:
                 self._missed.add(index)
-        if self.inspector is not None and _shown(self.inspector_dock):
+        self._update_panels(snapshot)
+        self._pace(time.perf_counter() - started)
+
+    def _pace(self, busy: float) -> None:
+        """Hold the next snapshot by the time the last took, painting included."""
+        busy, self._paint_busy = busy + self._paint_busy, 0.0
+        self.session.hold(hold_for(busy))
+
+    def event(self, event) -> bool:
+        if event.type() != QEvent.Type.UpdateRequest:
+            return super().event(event)
+        started = time.perf_counter()
+        result = super().event(event)
+        self._paint_busy += time.perf_counter() - started
+        return result
+
+    def _update_panels(self, snapshot: Snapshot) -> None:
+        now = time.perf_counter()
+        due = not snapshot.running or now >= self._inspector_due
+        if self.inspector is not None and due and _shown(self.inspector_dock):
             self._update_inspector(snapshot.network)
+            took = time.perf_counter() - now
+            self._inspector_due = now + max(INSPECTOR_INTERVAL, took / DUTY)
         if len(snapshot.new_train_costs):
             self._cost = float(snapshot.new_train_costs[-1])
         self._show_counters(
@@ -508,8 +561,12 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def update_title(self, *_) -> None:
-        self.setWindowTitle(f"{self.files.project_name}[*] - {APP_NAME}")
-        self.setWindowModified(self.is_modified())
+        title = f"{self.files.project_name}[*] - {APP_NAME}"
+        if title != self.windowTitle():
+            self.setWindowTitle(title)
+        modified = self.is_modified()
+        if modified != self.isWindowModified():
+            self.setWindowModified(modified)
 
     # --- help -----------------------------------------------------------------
 

@@ -7,10 +7,11 @@ the TrainingWorker and turns the worker's snapshots into signals.
 
 import dataclasses
 import logging
+import time
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from backprop_lab.app import worker as commands
 from backprop_lab.app.snapshot import Snapshot
@@ -112,6 +113,10 @@ class TrainingSession(QObject):
         self._network_generation = 0
         self.history = HistoryBuffer()
         self._stopped = False
+        self._hold_until = 0.0
+        self._take_timer = QTimer(self)
+        self._take_timer.setSingleShot(True)
+        self._take_timer.timeout.connect(self._on_snapshot_pending)
         trainer = self._make_trainer(self._network)
         self._worker = TrainingWorker(trainer)
         self._thread = QThread()
@@ -254,8 +259,20 @@ class TrainingSession(QObject):
 
     # --- worker results (GUI thread) ----------------------------------------
 
+    def hold(self, seconds: float) -> None:
+        """Take the next snapshot no sooner than `seconds` from now.
+
+        Meanwhile the worker merges its snapshots into one, so nothing is lost.
+        """
+        self._hold_until = time.perf_counter() + seconds
+
     @Slot()
     def _on_snapshot_pending(self) -> None:
+        delay = self._hold_until - time.perf_counter()
+        if delay > 0:
+            if not self._take_timer.isActive():
+                self._take_timer.start(max(1, round(delay * 1000)))
+            return
         taken = self._worker.take_snapshot()
         if taken is None:
             return
