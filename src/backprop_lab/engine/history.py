@@ -91,6 +91,21 @@ class CostHistory:
         self._norms[i] = np.nan if grad_norms is None else grad_norms
         self._n = i + 1
 
+    def begin_row(self, step: int, cost: float):
+        """Write a step's cost; returns its row of gradient norms to fill.
+
+        The row counts only after `commit_row`, so a step can still be dropped.
+        """
+        i = self._n
+        if i == len(self._steps):
+            self._reserve(1)
+        self._steps[i] = step
+        self._train[i] = cost
+        return self._norms[i]
+
+    def commit_row(self) -> None:
+        self._n += 1
+
     def append_test(self, step: int, cost: float) -> None:
         if self._n_test == len(self._test):
             self._reserve_test(1)

@@ -31,7 +31,6 @@ class FlatParameters:
         ]
         bounds = np.cumsum([0] + [rows * cols for rows, cols in self.shapes])
         self.bounds = [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
-        self.offsets = np.asarray(bounds[:-1], np.intp)
         self.size = int(bounds[-1])
 
         self.theta = np.zeros(self.size, self.dtype)
@@ -39,7 +38,7 @@ class FlatParameters:
         self.effective = np.zeros(self.size, self.dtype)
         self.update = np.zeros(self.size, self.dtype)
         self.backup = np.zeros(self.size, self.dtype)
-        self.sign = np.zeros(self.size, self.dtype)
+        self.penalty = np.zeros(self.size, self.dtype)
 
         self.waug = self._views(self.theta)
         self.gaug = self._views(self.grad)

@@ -396,10 +396,10 @@ class Trainer:
             return self._last_cost
         self.stopped_reason = None
         stop_request = self._stop_request
-        # overflow on the way to a divergence is detected, not warned about
         threads = self.blas_threads
         if threads == "auto":
             threads = auto_blas_threads(self.net.sizes, self._settings.batch_size)
+        # overflow on the way to a divergence is detected, not warned about
         with limit_blas_threads(threads), np.errstate(all="ignore"):
             for _ in range(n):
                 if self._should_stop():
@@ -471,12 +471,7 @@ class Trainer:
 
         # history: cost and per-layer gradient norms
         history = self.history
-        row = history._n
-        if row == len(history._steps):
-            history._reserve(1)
-        history._steps[row] = self.steps + 1
-        history._train[row] = value
-        norms = history._norms[row]
+        norms = history.begin_row(self.steps + 1, value)
         for layer, segment in enumerate(flat.grad_segments):
             norms[layer] = np.dot(segment, segment)
         np.sqrt(norms, out=norms)
@@ -489,7 +484,7 @@ class Trainer:
             np.copyto(flat.theta, flat.backup)
             return self._diverge()
 
-        history._n = row + 1
+        history.commit_row()
         self.steps += 1
         if self._position >= len(self.X):
             self.epochs += 1
@@ -507,12 +502,12 @@ class Trainer:
             effective = flat.effective
             np.copyto(effective, grad)
             if self._l2_flags is not None:
-                np.multiply(flat.theta, self._l2_flags, out=flat.sign)
-                effective += flat.sign
+                np.multiply(flat.theta, self._l2_flags, out=flat.penalty)
+                effective += flat.penalty
             if self._l1_flags is not None:
-                np.sign(flat.theta, out=flat.sign)
-                flat.sign *= self._l1_flags
-                effective += flat.sign
+                np.sign(flat.theta, out=flat.penalty)
+                flat.penalty *= self._l1_flags
+                effective += flat.penalty
             grad = effective
         self._optimizer.update(grad, flat.update)
         if flat.mask is not None:
