@@ -155,6 +155,9 @@ def infer_task(Y) -> str:
 class Trainer:
     """Trains `net` in place on (X, Y) by minibatch gradient descent.
 
+    The network's weights and biases become views of the trainer's own flat
+    parameter vector; `net.copy()` gives independent, contiguous arrays.
+
     X (n_samples, n_in), Y (n_samples, n_out). A batch size of at least the
     number of examples means full batch, in order; smaller batches are drawn
     from a fresh shuffle each epoch. Every method runs on the caller's thread;
