@@ -403,3 +403,17 @@ def test_set_data_takes_the_task_or_guesses_it():
     assert trainer.task == "regression" and trainer.accuracy() is None
     trainer.set_data(X, Y, task="regression")
     assert trainer.task == "regression"
+
+
+def test_divergence_raises_no_warning_and_no_exception():
+    import warnings
+
+    data = make_dataset({"kind": "builtin", "name": "spiral"})
+    net = Network([2, 8, 8, 1], ["tanh", "tanh", "linear"], seed=1)
+    settings = TrainingSettings(learning_rate=100.0, optimizer="momentum")
+    trainer = Trainer.from_settings(net, data, settings)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        trainer.step(500)
+    assert trainer.diverged is not None
+    assert all(np.isfinite(w).all() for w in trainer.net.weights)
