@@ -143,3 +143,11 @@ def test_an_unknown_column_names_the_header_line_after_blank_lines(tmp_path):
     path = _write(tmp_path, "\n\nx,y\n1,2\n")
     with pytest.raises(DataError, match="line 3: there is no input column 'z'"):
         load_csv(path, ["z"], ["y"], "regression")
+
+
+def test_csv_columns_may_be_one_name_or_index_instead_of_a_list(tmp_path):
+    _write(tmp_path, "x,y\n1,2\n2,4\n3,6\n")
+    source = {"kind": "csv", "path": "data.csv", "inputs": "x", "targets": 1}
+    data = make_dataset(source, base_dir=tmp_path)
+    assert data.n_inputs == 1 and data.n_outputs == 1
+    assert data.source["inputs"] == ["x"] and data.source["targets"] == [1]

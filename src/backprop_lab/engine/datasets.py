@@ -334,8 +334,8 @@ def load_csv(
     source = {
         "kind": "csv",
         "path": str(source_path if source_path is not None else path),
-        "inputs": list(inputs),
-        "targets": list(targets),
+        "inputs": _as_list(inputs),
+        "targets": _as_list(targets),
         "task": task,
         "test_ratio": test_ratio,
         "seed": seed,
@@ -389,10 +389,14 @@ def _read_rows(path: Path):
     return header_line, header, rows
 
 
+def _as_list(columns) -> list:
+    """One column name or index, or several, as a list."""
+    return [columns] if isinstance(columns, (str, int)) else list(columns)
+
+
 def _columns(path, header_line, header, wanted, role) -> list:
     """Column indexes for names or indexes; DataError for unknown ones."""
-    if isinstance(wanted, (str, int)):
-        wanted = [wanted]
+    wanted = _as_list(wanted)
     if not wanted:
         raise DataError(f"{path}: choose at least one {role} column.")
     indexes = []
