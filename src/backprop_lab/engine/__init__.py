@@ -2,7 +2,8 @@
 
 Network: layers, forward pass and backpropagation. Trainer: minibatch
 training with SGD, momentum or Adam, the cost history and divergence checks.
-edits: functions from one network to the next. gradient_check: backprop
+edits: functions from one network to the next. explain_weight,
+explain_neuron: the chain rule of one weight or neuron, with numbers. gradient_check: backprop
 against finite differences. make_dataset and load_csv: the data to train on.
 """
 
@@ -30,6 +31,21 @@ from backprop_lab.engine.edits import (
     set_output_size,
     set_weight,
 )
+from backprop_lab.engine.explain import (
+    BiasExplanation,
+    NeuronExplanation,
+    WeightExplanation,
+    check_network,
+    check_parameter,
+    explain_bias,
+    explain_neuron,
+    explain_weight,
+    nudge,
+    nudge_bias,
+    nudge_weight,
+    rank_weights,
+    wishes,
+)
 from backprop_lab.engine.gradcheck import GradientCheck, gradient_check, parameter_check
 from backprop_lab.engine.history import CostHistory
 from backprop_lab.engine.network import Gradients, Network
@@ -38,6 +54,19 @@ from backprop_lab.engine.trainer import Trainer, TrainingSettings
 
 __all__ = [
     "ACTIVATIONS",
+    "BiasExplanation",
+    "NeuronExplanation",
+    "WeightExplanation",
+    "check_network",
+    "check_parameter",
+    "explain_bias",
+    "explain_neuron",
+    "explain_weight",
+    "nudge",
+    "nudge_bias",
+    "nudge_weight",
+    "rank_weights",
+    "wishes",
     "BUILTIN_SETS",
     "COSTS",
     "HIDDEN_ACTIVATIONS",
