@@ -2,9 +2,10 @@
 
 Network: layers, forward pass and backpropagation. Trainer: minibatch
 training with SGD, momentum or Adam, the cost history and divergence checks.
-edits: functions from one network to the next. explain_weight,
-explain_neuron: the chain rule of one weight or neuron, with numbers. gradient_check: backprop
-against finite differences. make_dataset and load_csv: the data to train on.
+edits: functions from one network to the next. explain_weight and
+explain_neuron: the chain rule of one weight or neuron, with numbers.
+gradient_check: backprop against finite differences. make_dataset and
+load_csv: the data to train on.
 """
 
 from backprop_lab.engine import edits
