@@ -127,9 +127,10 @@ def test_settings_change_while_training(qtbot, window):
     window.training_panel.batch_size.setValue(3)
     window.training_panel.optimizer.setCurrentIndex(0)
     assert window.session.settings.batch_size == 3
-    step = window.session.snapshot.step
-    wait_for_steps(qtbot, window, step + 100)
-    assert len(window.session.snapshot.batch_indices) == 3
+    qtbot.waitUntil(
+        lambda: len(window.session.snapshot.batch_indices) == 3, timeout=5000
+    )
+    assert window.session.running
 
 
 def test_a_cost_that_does_not_fit_the_output_is_refused(window):

@@ -92,3 +92,31 @@ def test_a_held_session_merges_every_step_into_the_next_snapshot(qtbot, window):
     qtbot.waitUntil(lambda: len(received) >= 1, timeout=2000)
     steps = window.session.history.steps
     assert np.array_equal(steps, np.arange(1, len(steps) + 1))
+
+
+def test_run_opens_the_window_and_stops_its_worker_at_the_end(
+    qtbot, tmp_path, dialogs, monkeypatch
+):
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from backprop_lab.app import main
+    from backprop_lab.app.main_window import MainWindow
+
+    native, user = QSettings.Format.NativeFormat, QSettings.Scope.UserScope
+    QSettings.setPath(native, user, str(tmp_path))
+    shown = []
+
+    def exec_briefly(app):
+        windows = QApplication.topLevelWidgets()
+        shown.extend(w for w in windows if isinstance(w, MainWindow) and w.isVisible())
+        qtbot.wait(500)
+        return 0
+
+    monkeypatch.setattr(QApplication, "exec", exec_briefly)
+    assert main.run() == 0
+    assert shown and all(w.session.thread.isFinished() for w in shown)
+    for window in shown:
+        qtbot.addWidget(window)
+        window.mark_saved()
+        window.close()

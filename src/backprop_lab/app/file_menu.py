@@ -16,6 +16,7 @@ from backprop_lab.app.edit_request import Edit
 from backprop_lab.engine import Network
 from backprop_lab.engine.datasets import DataError, make_dataset
 from backprop_lab.engine.trainer import CostHistory, TrainingSettings
+from backprop_lab.files.examples import example_paths
 from backprop_lab.files.export import (
     ExportError,
     export_history_csv,
@@ -47,16 +48,6 @@ EXPORTS = (
     ("png", "Canvas as PNG...", ".png", "PNG images (*.png)"),
     ("svg", "Canvas as SVG...", ".svg", "SVG images (*.svg)"),
 )
-
-
-def example_paths() -> dict:
-    """Name -> path of the shipped example projects (empty when missing)."""
-    try:
-        from backprop_lab.files.examples import example_paths as paths
-    except ImportError:
-        logger.warning("the example projects are not available")
-        return {}
-    return dict(paths())
 
 
 def fallback_project() -> Project:
@@ -397,10 +388,8 @@ class ProjectFiles(QObject):
             if history is None:
                 raise ExportError(f"{path.name}: there is no cost history yet")
             export_history_csv(history, path)
-        elif self.window.canvas is not None:
-            self.window.canvas.export_image(path.with_suffix(f".{kind}"))
         else:
-            raise ExportError("the canvas is not available")
+            self.window.canvas.export_image(path.with_suffix(f".{kind}"))
 
     @Slot()
     def import_weights_dialog(self) -> bool:

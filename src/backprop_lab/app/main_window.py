@@ -1,6 +1,5 @@
 """The main window: the canvas in the middle, controls and views in docks."""
 
-import importlib
 import json
 import logging
 import time
@@ -21,13 +20,17 @@ from PySide6.QtWidgets import (
 )
 
 from backprop_lab import __version__
+from backprop_lab.app.canvas import NetworkCanvas
+from backprop_lab.app.commands import EditCommand, set_activation_edit
 from backprop_lab.app.data_panel import DataPanel
 from backprop_lab.app.edit_request import Edit
 from backprop_lab.app.file_menu import ProjectFiles, initial_project
+from backprop_lab.app.inspector import HELP_HTML, InspectorWidget
 from backprop_lab.app.pacing import DUTY, hold_for
 from backprop_lab.app.session import TrainingSession
 from backprop_lab.app.snapshot import Snapshot
 from backprop_lab.app.training_panel import TrainingPanel
+from backprop_lab.app.views import ALL_VIEWS
 from backprop_lab.engine import costs
 
 logger = logging.getLogger(__name__)
@@ -36,15 +39,6 @@ APP_NAME = "Backprop Lab"
 # while training, the inspector's live numbers are redrawn at most this often
 INSPECTOR_INTERVAL = 0.1
 ORGANIZATION = "BackpropLab"
-
-
-def _optional(module: str, name: str):
-    """`name` from backprop_lab.app.<module>, or None while it is missing."""
-    try:
-        return getattr(importlib.import_module(f"backprop_lab.app.{module}"), name)
-    except (ImportError, AttributeError):
-        logger.warning("%s.%s is not available", module, name, exc_info=True)
-        return None
 
 
 def default_store() -> QSettings:
@@ -146,24 +140,17 @@ class MainWindow(QMainWindow):
     # --- building -------------------------------------------------------------
 
     def _build_central(self) -> None:
-        canvas_class = _optional("canvas", "NetworkCanvas")
         self.banner = Banner()
-        self.canvas = canvas_class() if canvas_class else None
+        self.canvas = NetworkCanvas()
+        self.canvas.edit_requested.connect(self.request_edit)
+        self.canvas.set_network(self.session.network)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.banner)
-        if self.canvas is not None:
-            layout.addWidget(self.canvas, 1)
-            self._connect_canvas()
-        else:
-            layout.addWidget(QLabel("The network canvas is not available."), 1)
+        layout.addWidget(self.canvas, 1)
         self.setCentralWidget(central)
-
-    def _connect_canvas(self) -> None:
-        self.canvas.edit_requested.connect(self.request_edit)
-        self.canvas.set_network(self.session.network)
 
     def _action(self, text, slot, shortcut=None, checkable=False) -> QAction:
         action = QAction(text, self)
@@ -202,9 +189,7 @@ class MainWindow(QMainWindow):
         self._build_edge_mode_actions()
 
     def _canvas_action(self, text, method, shortcut) -> QAction:
-        action = self._action(text, lambda: getattr(self.canvas, method)(), shortcut)
-        action.setEnabled(self.canvas is not None)
-        return action
+        return self._action(text, lambda: getattr(self.canvas, method)(), shortcut)
 
     def _build_edge_mode_actions(self) -> None:
         group = QActionGroup(self)
@@ -216,7 +201,6 @@ class MainWindow(QMainWindow):
             action = QAction(text, self, checkable=True)
             action.setShortcut(QKeySequence(key))
             action.setData(mode)
-            action.setEnabled(self.canvas is not None)
             group.addAction(action)
             self.edge_mode_actions[mode] = action
         self.edge_mode_actions["weight"].setChecked(True)
@@ -243,28 +227,22 @@ class MainWindow(QMainWindow):
         self._build_view_docks()
 
     def _build_inspector(self) -> None:
-        inspector_class = _optional("inspector", "InspectorWidget")
-        self.inspector = inspector_class() if inspector_class else None
-        self.inspector_dock = None
-        if self.inspector is None:
-            return
+        self.inspector = InspectorWidget()
         right = Qt.DockWidgetArea.RightDockWidgetArea
         self.inspector_dock = self._dock("Inspector", self.inspector, right, True)
         self.inspector.edit_requested.connect(self.request_edit)
         self.inspector.neuron_requested.connect(self._on_neuron_requested)
         self.inspector_dock.visibilityChanged.connect(self._on_inspector_shown)
-        if self.canvas is not None:
-            self.inspector.highlight_requested.connect(self.canvas.highlight_edges)
-            self.canvas.edge_selected.connect(self.inspector.select_edge)
-            self.canvas.bias_selected.connect(self.inspector.select_bias)
-            self.canvas.neuron_selected.connect(self.inspector.select_neuron)
-            self.canvas.selection_cleared.connect(self.inspector.clear_selection)
+        self.inspector.highlight_requested.connect(self.canvas.highlight_edges)
+        self.canvas.edge_selected.connect(self.inspector.select_edge)
+        self.canvas.bias_selected.connect(self.inspector.select_bias)
+        self.canvas.neuron_selected.connect(self.inspector.select_neuron)
+        self.canvas.selection_cleared.connect(self.inspector.clear_selection)
 
     def _build_view_docks(self) -> None:
-        view_classes = _optional("views", "ALL_VIEWS") or ()
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
         self.views = []
-        for index, view_class in enumerate(view_classes):
+        for index, view_class in enumerate(ALL_VIEWS):
             view = view_class()
             dock = self._dock(view.title, view, bottom, fenced=True)
             dock.setObjectName(f"view-{view_class.__name__}")
@@ -304,9 +282,7 @@ class MainWindow(QMainWindow):
         help_menu.addAction(self._action("About Backprop Lab", self.show_about))
 
     def _build_view_menu(self, menu) -> None:
-        panels = [self.training_dock, self.data_dock]
-        if self.inspector_dock is not None:
-            panels.append(self.inspector_dock)
+        panels = [self.training_dock, self.data_dock, self.inspector_dock]
         for dock in panels + self.view_docks:
             menu.addAction(dock.toggleViewAction())
         menu.addSeparator()
@@ -366,8 +342,7 @@ class MainWindow(QMainWindow):
         except ValueError as error:
             self.show_refusal(f"{edit.text}: {error}")
             return False
-        command_class = _optional("commands", "EditCommand")
-        command = command_class(edit, self.session)
+        command = EditCommand(edit, self.session)
         self.undo_stack.push(command)
         if command.error:
             self.show_refusal(f"{edit.text}: {command.error}")
@@ -409,9 +384,8 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_output_chosen(self, name: str) -> None:
-        factory = _optional("commands", "set_activation_edit")
         layer = self.session.network.n_layers - 1
-        if factory is None or not self.request_edit(factory(layer, name)):
+        if not self.request_edit(set_activation_edit(layer, name)):
             self.training_panel.set_output_activation(
                 self.session.network.activations[-1]
             )
@@ -419,8 +393,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_snapshot(self, snapshot: Snapshot) -> None:
         started = time.perf_counter()
-        if self.canvas is not None:
-            self.canvas.update_snapshot(snapshot)
+        self.canvas.update_snapshot(snapshot)
         for index, (view, dock) in enumerate(zip(self.views, self.view_docks)):
             if _shown(dock):
                 view.update_snapshot(snapshot)
@@ -445,7 +418,7 @@ class MainWindow(QMainWindow):
     def _update_panels(self, snapshot: Snapshot) -> None:
         now = time.perf_counter()
         due = not snapshot.running or now >= self._inspector_due
-        if self.inspector is not None and due and _shown(self.inspector_dock):
+        if due and _shown(self.inspector_dock):
             self._update_inspector(snapshot.network)
             took = time.perf_counter() - now
             self._inspector_due = now + max(INSPECTOR_INTERVAL, took / DUTY)
@@ -478,10 +451,8 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_network_changed(self, network) -> None:
-        if self.canvas is not None:
-            self.canvas.set_network(network)
-        if self.inspector is not None:
-            self._update_inspector(network)
+        self.canvas.set_network(network)
+        self._update_inspector(network)
         self.training_panel.set_output_activation(network.activations[-1])
         self.update_title()
 
@@ -534,8 +505,7 @@ class MainWindow(QMainWindow):
             self._update_inspector(self.session.network)
 
     def _on_neuron_requested(self, layer: int, j: int) -> None:
-        if self.canvas is not None:
-            self.canvas.select_neuron(layer, j)
+        self.canvas.select_neuron(layer, j)
         self.inspector.select_neuron(layer, j)
 
     def _on_edge_mode(self, action: QAction) -> None:
@@ -572,11 +542,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def show_help(self) -> None:
-        text = _optional("inspector", "HELP_HTML")
-        if text is None:
-            text = "<p>Press play and watch the cost fall.</p>"
         browser = QTextBrowser()
-        browser.setHtml(text)
+        browser.setHtml(HELP_HTML)
         browser.setOpenExternalLinks(True)
         browser.setWindowTitle("How backprop works here")
         browser.resize(640, 720)
