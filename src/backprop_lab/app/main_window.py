@@ -126,6 +126,11 @@ class MainWindow(QMainWindow):
         )
         self.files = ProjectFiles(self)
         self.setAnimated(False)  # docks move at once; no animation per relayout
+        # the side panels run the full height; the views sit under the canvas
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(
+            Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea
+        )
         self._build_central()
         self._build_actions()
         self._build_docks()
@@ -320,9 +325,23 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1280, 820)
         state = self.store.value("window/state")
-        if state is not None:
-            self.restoreState(state)
+        self._first_layout = state is None or not self.restoreState(state)
         self._hide_views_that_do_not_apply()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._first_layout:
+            self._first_layout = False
+            self._size_docks()
+
+    def _size_docks(self) -> None:
+        """The first layout: side panels of a readable width, views tall enough."""
+        horizontal, vertical = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
+        self.resizeDocks(
+            [self.training_dock, self.inspector_dock], [340, 380], horizontal
+        )
+        if self.view_docks:
+            self.resizeDocks(self.view_docks[:1], [int(self.height() * 0.4)], vertical)
 
     def save_state(self) -> None:
         self.store.setValue("window/geometry", self.saveGeometry())
