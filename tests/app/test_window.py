@@ -176,3 +176,42 @@ def test_the_lessons_chain_trains(qtbot, window):
     panel.apply_button.click()
     assert window.session.network.sizes[0] == 1
     assert window.session.network.sizes[-1] == 1
+
+
+def test_a_stop_after_steps_pauses_training_there(qtbot, window):
+    panel = window.training_panel
+    panel.stop_steps.setValue(150)
+    panel.stop_steps_enabled.setChecked(True)
+    assert window.session.settings.max_steps == 150
+    window.play_action.trigger()
+    qtbot.waitUntil(lambda: "Training paused" in window.banner.text(), timeout=5000)
+    assert window.session.snapshot.step == 150
+    assert "150 steps" in window.banner.text()
+    assert not window.session.running
+
+
+def test_menus_carry_the_standard_shortcuts(window):
+    def keys(action):
+        return [s.toString() for s in action.shortcuts()]
+
+    assert keys(window.play_action) == ["Space"]
+    assert "Ctrl+Z" in keys(window.undo_action)
+    assert "Ctrl+Shift+Z" in keys(window.redo_action)
+    files = window.files
+    assert keys(files.new_action) == ["Ctrl+N"]
+    assert keys(files.open_action) == ["Ctrl+O"]
+    assert keys(files.save_action) == ["Ctrl+S"]
+    assert keys(files.save_as_action) == ["Ctrl+Shift+S"]
+    assert keys(files.quit_action) == ["Ctrl+Q"]
+
+
+def test_the_view_menu_toggles_docks_and_the_edge_mode(window, monkeypatch):
+    modes = []
+    monkeypatch.setattr(window.canvas, "set_edge_mode", modes.append)
+    window.edge_mode_actions["gradient"].trigger()
+    assert modes == ["gradient"]
+    action = window.data_dock.toggleViewAction()
+    action.trigger()
+    assert not window.data_dock.isVisible()
+    action.trigger()
+    assert window.data_dock.isVisible()
