@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from backprop_lab.app import worker as commands
+from backprop_lab.app import worker
 from backprop_lab.app.snapshot import Snapshot
 from backprop_lab.app.worker import Command, TrainingWorker
 from backprop_lab.engine import Network, edits
@@ -48,9 +48,7 @@ class HistoryBuffer:
         self.train = np.concatenate([self.train, snapshot.new_train_costs])
         self.test_steps = np.concatenate([self.test_steps, snapshot.new_test_steps])
         self.test = np.concatenate([self.test, snapshot.new_test_costs])
-        self.grad_norms = commands._concat_norms(
-            self.grad_norms, snapshot.new_grad_norms
-        )
+        self.grad_norms = worker.concat_norms(self.grad_norms, snapshot.new_grad_norms)
 
     def as_snapshot(self, latest: Snapshot) -> Snapshot:
         """`latest` carrying the whole history, for a view that starts over."""
@@ -173,34 +171,34 @@ class TrainingSession(QObject):
             self.running_changed.emit(running)
 
     def play(self) -> None:
-        self._post(commands.PLAY)
+        self._post(worker.PLAY)
         self._set_running(True)
 
     def pause(self) -> None:
-        self._post(commands.PAUSE)
+        self._post(worker.PAUSE)
         self._set_running(False)
 
     def toggle(self) -> None:
         self.pause() if self._running else self.play()
 
     def step_once(self, n: int = 1) -> None:
-        self._post(commands.STEP, n)
+        self._post(worker.STEP, n)
 
     def reset(self) -> None:
         """Back to the initial weights (same seed); the history is cleared."""
-        self._post(commands.RESET, replaces_network=True)
+        self._post(worker.RESET, replaces_network=True)
 
     def reinitialize(self, seed: int | None = None) -> None:
         """New random weights of the same architecture."""
         if seed is None:
             seed = int(np.random.default_rng().integers(2**31))
-        self._post(commands.REINITIALIZE, seed, replaces_network=True)
+        self._post(worker.REINITIALIZE, seed, replaces_network=True)
 
     def set_settings(self, settings: TrainingSettings) -> None:
         """Raises ValueError naming the field when they cannot be used."""
         settings.validate(self._network.activations[-1])
         self._settings = settings
-        self._post(commands.SETTINGS, settings)
+        self._post(worker.SETTINGS, settings)
         self.settings_changed.emit(settings)
 
     def apply_edit(self, apply: Callable[[Network], Network]) -> None:
@@ -212,7 +210,7 @@ class TrainingSession(QObject):
         if edited.activations[-1] != self._network.activations[-1]:
             self._settings.validate(edited.activations[-1])
         self._network = edited
-        self._post(commands.EDIT, apply)
+        self._post(worker.EDIT, apply)
         self.network_changed.emit(edited)
 
     def set_dataset(self, dataset) -> None:
@@ -221,7 +219,7 @@ class TrainingSession(QObject):
         if adapt is not None:
             self._network = adapt(self._network)
         self._dataset = dataset
-        self._post(commands.DATA, (adapt, _arrays(dataset)))
+        self._post(worker.DATA, (adapt, _arrays(dataset)))
         self.history.clear()
         self.dataset_changed.emit(dataset)
         self.network_changed.emit(self._network)
@@ -235,7 +233,7 @@ class TrainingSession(QObject):
         trainer = self._make_trainer(network)
         if history is not None:
             _restore_history(trainer, history)
-        self._post(commands.LOAD, trainer)
+        self._post(worker.LOAD, trainer)
         self._network_generation = self._generation
         self._set_running(False)
         self.history.clear()
@@ -248,7 +246,7 @@ class TrainingSession(QObject):
         if self._stopped:
             return self._thread.isFinished()
         self._stopped = True
-        self._worker.post(Command(commands.STOP))
+        self._worker.post(Command(worker.STOP))
         finished = self._thread.wait(timeout_ms)
         if not finished:
             self._thread.quit()

@@ -55,7 +55,7 @@ def _concat(older: np.ndarray, newer: np.ndarray) -> np.ndarray:
     return np.concatenate([older, newer])
 
 
-def _concat_norms(older: np.ndarray, newer: np.ndarray) -> np.ndarray:
+def concat_norms(older: np.ndarray, newer: np.ndarray) -> np.ndarray:
     """Stack (n, L) norm rows; a changed L is padded with NaN."""
     if older.shape[0] == 0:
         return newer
@@ -80,7 +80,7 @@ def merge_snapshots(older: Snapshot, newer: Snapshot) -> Snapshot:
         new_train_costs=_concat(older.new_train_costs, newer.new_train_costs),
         new_test_steps=_concat(older.new_test_steps, newer.new_test_steps),
         new_test_costs=_concat(older.new_test_costs, newer.new_test_costs),
-        new_grad_norms=_concat_norms(older.new_grad_norms, newer.new_grad_norms),
+        new_grad_norms=concat_norms(older.new_grad_norms, newer.new_grad_norms),
         history_reset=older.history_reset,
         message=newer.message or older.message,
     )
