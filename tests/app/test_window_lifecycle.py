@@ -120,3 +120,33 @@ def test_run_opens_the_window_and_stops_its_worker_at_the_end(
         qtbot.addWidget(window)
         window.mark_saved()
         window.close()
+
+
+def test_a_window_that_fails_to_build_stops_its_worker(qtbot, store, monkeypatch):
+    from backprop_lab.app.main_window import MainWindow
+
+    def broken(self):
+        raise RuntimeError("no menus today")
+
+    made = []
+    monkeypatch.setattr(MainWindow, "_build_menus", broken)
+    monkeypatch.setattr(
+        "backprop_lab.app.main_window.TrainingSession.stop",
+        _recording_stop(made),
+    )
+    with pytest.raises(RuntimeError, match="no menus today"):
+        MainWindow(store=store)
+    assert made == [True]
+
+
+def _recording_stop(made):
+    from backprop_lab.app.session import TrainingSession
+
+    original = TrainingSession.stop
+
+    def stop(self, timeout_ms=1000):
+        finished = original(self, timeout_ms)
+        made.append(finished and self.thread.isFinished())
+        return finished
+
+    return stop

@@ -125,6 +125,17 @@ class MainWindow(QMainWindow):
             project.network, dataset, project.settings, parent=self
         )
         self.files = ProjectFiles(self)
+        try:
+            self._build(project, dataset)
+        except BaseException:
+            self.session.stop()  # never leave a running thread behind
+            raise
+        if project_path is not None:
+            self.files.open_path(project_path, ask=False)
+
+    # --- building -------------------------------------------------------------
+
+    def _build(self, project, dataset) -> None:
         self.setAnimated(False)  # docks move at once; no animation per relayout
         # the side panels run the full height; the views sit under the canvas
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -139,10 +150,6 @@ class MainWindow(QMainWindow):
         self._connect_session()
         self.files.show_project(project, dataset, path=None)
         self._restore_state()
-        if project_path is not None:
-            self.files.open_path(project_path, ask=False)
-
-    # --- building -------------------------------------------------------------
 
     def _build_central(self) -> None:
         self.banner = Banner()
