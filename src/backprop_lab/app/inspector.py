@@ -142,6 +142,9 @@ class InspectorWidget(QWidget):
     neuron_requested = Signal(int, int)
     # a row of the ranking was clicked: select this edge
     edge_requested = Signal(int, int, int)
+    # every layer's activations a for the chosen example (list of (n,) arrays),
+    # or None without a context: the canvas fills its neurons with them
+    example_activations_changed = Signal(object)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -304,6 +307,7 @@ class InspectorWidget(QWidget):
             return
         self._example = i
         self._refresh_chain()
+        self._emit_example_activations()
         if self.tabs.currentWidget().widget() is self.wishes:
             self.wishes.set_context(self._context, self._example)
 
@@ -317,6 +321,16 @@ class InspectorWidget(QWidget):
         self.nudge.set_state(self._context, self._selection)
         self._refresh_chain()
         self._refresh_tab()
+        self._emit_example_activations()
+
+    def _emit_example_activations(self) -> None:
+        ctx = self._context
+        if ctx is None or self._example >= len(ctx.X):
+            self.example_activations_changed.emit(None)
+            return
+        # the context's backward pass kept every layer's a for its batch
+        rows = [a[self._example].copy() for a in ctx.network.a]
+        self.example_activations_changed.emit(rows)
 
     def _refresh_tab(self) -> None:
         page = self.tabs.currentWidget().widget()

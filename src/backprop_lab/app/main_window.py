@@ -217,6 +217,7 @@ class MainWindow(QMainWindow):
             self.edge_mode_actions[mode] = action
         self.edge_mode_actions["weight"].setChecked(True)
         group.triggered.connect(self._on_edge_mode)
+        self.canvas.edge_mode_changed.connect(self._on_canvas_edge_mode)
 
     def _dock(self, title, widget, area, fenced=False) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -250,6 +251,10 @@ class MainWindow(QMainWindow):
         self.canvas.bias_selected.connect(self.inspector.select_bias)
         self.canvas.neuron_selected.connect(self.inspector.select_neuron)
         self.canvas.selection_cleared.connect(self.inspector.clear_selection)
+        self.inspector.edge_requested.connect(self._on_edge_requested)
+        self.inspector.example_activations_changed.connect(
+            self.canvas.set_example_activations
+        )
 
     def _build_view_docks(self) -> None:
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
@@ -445,7 +450,7 @@ class MainWindow(QMainWindow):
         now = time.perf_counter()
         due = not snapshot.running or now >= self._inspector_due
         if due and _shown(self.inspector_dock):
-            self._update_inspector(snapshot.network)
+            self._update_inspector(snapshot.network, snapshot)
             took = time.perf_counter() - now
             self._inspector_due = now + max(INSPECTOR_INTERVAL, took / DUTY)
         if len(snapshot.new_train_costs):
@@ -469,10 +474,21 @@ class MainWindow(QMainWindow):
         labels["cost"].setText("cost -" if cost is None else f"cost {cost:.5g}")
         labels["rate"].setText(f"{rate:,.0f} steps/s")
 
-    def _update_inspector(self, network) -> None:
-        dataset = self.session.dataset
+    def _update_inspector(self, network, snapshot: Snapshot | None = None) -> None:
+        """Explain the batch of the last step, or the first batch before any."""
+        dataset, settings = self.session.dataset, self.session.settings
+        snapshot = snapshot or self.session.snapshot
+        rows = slice(0, max(1, settings.batch_size))
+        if snapshot is not None and len(snapshot.batch_indices):
+            if snapshot.batch_indices.max() < len(dataset.X_train):
+                rows = snapshot.batch_indices
         self.inspector.set_context(
-            network, dataset.X_train, dataset.Y_train, self.session.settings.cost
+            network,
+            dataset.X_train[rows],
+            dataset.Y_train[rows],
+            settings.cost,
+            settings=settings,
+            step=None if snapshot is None else snapshot.step,
         )
 
     @Slot(object)
@@ -534,8 +550,15 @@ class MainWindow(QMainWindow):
         self.canvas.select_neuron(layer, j)
         self.inspector.select_neuron(layer, j)
 
+    def _on_edge_requested(self, layer: int, j: int, k: int) -> None:
+        self.canvas.select_edge(layer, j, k)
+        self.inspector.select_edge(layer, j, k)
+
     def _on_edge_mode(self, action: QAction) -> None:
         self.canvas.set_edge_mode(action.data())
+
+    def _on_canvas_edge_mode(self, mode: str) -> None:
+        self.edge_mode_actions[mode].setChecked(True)
 
     # --- unsaved changes and the title ---------------------------------------
 

@@ -1,0 +1,56 @@
+"""The window joins the inspector, the canvas and the training batch."""
+
+import numpy as np
+from window_helpers import wait_for_steps
+
+
+def test_the_inspector_explains_the_batch_of_the_last_step(qtbot, window):
+    window.inspector_dock.show()
+    window.step_action.trigger()
+    wait_for_steps(qtbot, window, 1)
+    qtbot.waitUntil(lambda: window.inspector._context is not None, timeout=3000)
+    rows = window.session.snapshot.batch_indices
+    assert len(rows) == window.session.settings.batch_size
+    context = window.inspector._context
+    assert np.array_equal(context.X, window.session.dataset.X_train[rows])
+    assert np.array_equal(context.Y, window.session.dataset.Y_train[rows])
+
+
+def test_a_ranking_row_selects_its_edge_on_canvas_and_inspector(qtbot, window):
+    window.inspector_dock.show()
+    window.step_action.trigger()
+    wait_for_steps(qtbot, window, 1)
+    ranking = window.inspector.ranking
+    ranking.set_context(window.inspector._context)
+    top = ranking.ranked()[0]
+    ranking.table.cellClicked.emit(0, 0)
+    selected = window.inspector.selection
+    assert (selected.kind, selected.layer, selected.j, selected.k) == (
+        "edge",
+        top.layer,
+        top.j,
+        top.k,
+    )
+    hit = window.canvas._selection
+    assert (hit.kind, hit.layer, hit.j, hit.k) == ("edge", top.layer, top.j, top.k)
+
+
+def test_the_chosen_example_fills_the_canvas_neurons(qtbot, window):
+    window.inspector_dock.show()
+    window.step_action.trigger()
+    wait_for_steps(qtbot, window, 1)
+    qtbot.waitUntil(lambda: window.inspector._context is not None, timeout=3000)
+    window.inspector.set_example(1)
+    context = window.inspector._context
+    expected = context.network.predict(context.X[1:2])[0]
+    shown = window.canvas._example
+    assert shown is not None and len(shown) == len(window.session.network.sizes)
+    assert np.allclose(shown[-1], expected)
+    assert np.allclose(shown[0], context.X[1])
+
+
+def test_switching_edge_mode_on_the_canvas_checks_the_menu_item(window):
+    window.canvas.set_edge_mode("gradient")
+    assert window.edge_mode_actions["gradient"].isChecked()
+    window.edge_mode_actions["weight"].trigger()
+    assert window.canvas.edge_mode == "weight"
