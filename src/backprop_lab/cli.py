@@ -126,15 +126,16 @@ def _load(argument: str):
 
 def run_train(args) -> int:
     from backprop_lab.engine.trainer import Trainer
-    from backprop_lab.files.project import continued_history, save_project
+    from backprop_lab.files.project import save_project
 
     project = _load(args.project)
     out = Path(args.out) if args.out else _default_out(args.project)
     trainer = Trainer.from_settings(project.network, project.dataset, project.settings)
+    trainer.restore_history(project.history)
 
     interrupted = _train_with_progress(trainer, args.steps)
     project.network = trainer.net
-    project.history = continued_history(project.history, trainer.history)
+    project.history = trainer.history.copy()
     save_project(project, out)
 
     history = project.history

@@ -417,3 +417,80 @@ def test_divergence_raises_no_warning_and_no_exception():
         trainer.step(500)
     assert trainer.diverged is not None
     assert all(np.isfinite(w).all() for w in trainer.net.weights)
+
+
+def _saved_run(n_steps=7, batch_size=4):
+    """A trained run's history, and a fresh trainer on the same network."""
+    rng = np.random.default_rng(9)
+    X, Y = _data(rng, n=10)
+    X_test, Y_test = _data(rng, n=6)
+    net = Network([2, 3, 1], ["tanh", "sigmoid"], seed=2)
+    first = Trainer(
+        net.copy(), X, Y, batch_size=batch_size, X_test=X_test, Y_test=Y_test,
+        test_every=3,
+    )  # fmt: skip
+    first.step(n_steps)
+    fresh = Trainer(
+        first.net.copy(), X, Y, batch_size=batch_size, X_test=X_test,
+        Y_test=Y_test, test_every=3,
+    )  # fmt: skip
+    return first, fresh
+
+
+def test_restored_history_counts_on_from_the_saved_steps():
+    first, fresh = _saved_run()
+    fresh.restore_history(first.history.copy())
+    assert fresh.steps == 7
+    # 10 examples in batches of 4 make 3 steps an epoch: 7 steps finish 2
+    assert fresh.epochs == first.epochs == 2
+
+    fresh.step(3)
+    np.testing.assert_array_equal(fresh.history.steps, np.arange(1, 11))
+    np.testing.assert_array_equal(fresh.history.train[:7], first.history.train)
+    np.testing.assert_array_equal(fresh.history.test_steps, [3, 6, 9])
+    assert fresh.history.grad_norms.shape == (10, 2)
+    assert fresh.steps == 10 and fresh.epochs == 3
+
+
+def test_restore_history_copies_and_takes_explicit_counters():
+    first, fresh = _saved_run()
+    saved = first.history
+    fresh.restore_history(saved, steps=20, epochs=5)
+    fresh.step()
+    assert (fresh.steps, fresh.epochs) == (21, 5)
+    assert fresh.history.steps[-1] == 21
+    assert len(saved) == 7, "the saved history must not grow"
+
+
+def test_restore_history_of_none_starts_from_the_given_step():
+    first, fresh = _saved_run()
+    fresh.restore_history(None, steps=4)
+    fresh.step()
+    assert fresh.history.steps.tolist() == [5]
+
+
+def test_restore_history_refuses_counters_that_go_backwards_or_are_not_whole():
+    first, fresh = _saved_run()
+    with pytest.raises(ValueError, match="reaches step 7"):
+        fresh.restore_history(first.history, steps=3)
+    for bad in (-1, 2.5, "3", True, float("nan")):
+        with pytest.raises(ValueError, match="epochs must be a whole number"):
+            fresh.restore_history(first.history, epochs=bad)
+
+
+def test_restored_run_stops_at_max_steps_counted_from_the_saved_steps():
+    first, fresh = _saved_run()
+    fresh.set_settings(TrainingSettings(batch_size=4, max_steps=9, test_every=3))
+    fresh.restore_history(first.history)
+    fresh.step(10)
+    assert fresh.steps == 9
+    assert "maximum of 9 steps" in fresh.stopped_reason
+
+
+def test_restored_history_takes_the_network_s_number_of_layers():
+    history = CostHistory.from_arrays([1, 2], [0.5, 0.4], grad_norms=np.ones((2, 4)))
+    _, fresh = _saved_run()
+    fresh.restore_history(history)
+    fresh.step()
+    assert fresh.history.grad_norms.shape == (3, 2)
+    assert np.isfinite(fresh.history.grad_norms).all()

@@ -23,7 +23,6 @@ from backprop_lab.files.project import (
     FORMAT_VERSION,
     Project,
     ProjectError,
-    continued_history,
     load_project,
     project_from_text,
     project_to_text,
@@ -282,15 +281,3 @@ def test_saving_keeps_the_file_permissions(tmp_path):
 def test_saving_into_a_missing_folder_is_one_sentence(tmp_path):
     with pytest.raises(ProjectError, match=r"Cannot save .*no_such.*\.$"):
         save_project(a_project(), tmp_path / "no_such" / "p.bplab")
-
-
-def test_a_continued_history_counts_on_from_the_earlier_steps():
-    earlier = a_history()
-    later = CostHistory.from_arrays([1, 2], [0.2, 0.1], [2], [0.15], np.ones((2, 3)))
-    joined = continued_history(earlier, later)
-    np.testing.assert_array_equal(joined.steps, [1, 2, 3, 4, 5])
-    np.testing.assert_array_equal(joined.train, [0.9, 0.7, 1 / 3, 0.2, 0.1])
-    np.testing.assert_array_equal(joined.test_steps, [0, 2, 5])
-    assert joined.grad_norms.shape == (5, 3)
-    assert np.isnan(joined.grad_norms[0, 2]) and joined.grad_norms[4, 2] == 1.0
-    assert continued_history(None, later).steps.tolist() == [1, 2]

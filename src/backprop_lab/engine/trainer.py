@@ -142,6 +142,20 @@ def _as_rows(array, name: str, dtype):
     return np.ascontiguousarray(array)
 
 
+def _last_step(history: CostHistory | None) -> int:
+    """The highest step a history holds, train or test; 0 when empty."""
+    if history is None:
+        return 0
+    return int(max(history.steps.max(initial=0), history.test_steps.max(initial=0)))
+
+
+def _whole(name: str, value) -> int:
+    number = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+    if not number or not math.isfinite(value) or int(value) != value or value < 0:
+        raise ValueError(f"{name} must be a whole number from 0 up, not {value!r}")
+    return int(value)
+
+
 def infer_task(Y) -> str:
     """Classification when the targets are 0/1 labels or one-hot rows."""
     Y = np.asarray(Y)
@@ -309,6 +323,39 @@ class Trainer:
         self._last_plan = None
         self._gradients_cache = None
         self.last_batch_indices = np.zeros(0, np.int64)
+
+    def restore_history(
+        self,
+        history: CostHistory | None,
+        steps: int | None = None,
+        epochs: int | None = None,
+    ) -> None:
+        """Go on from a saved run: its history, step and epoch counters.
+
+        steps: the steps already taken; by default the last step in `history`.
+        epochs: the epochs already finished; by default as many whole epochs
+            as `steps` makes at the current batch size. The next step starts
+            a new epoch. Optimizer state is not saved, so it starts afresh.
+        """
+        last = _last_step(history)
+        steps = last if steps is None else _whole("steps", steps)
+        if steps < last:
+            raise ValueError(
+                f"the history reaches step {last}; the run cannot go on "
+                f"from the earlier step {steps}"
+            )
+        if epochs is None:
+            batch = min(self._settings.batch_size, len(self.X))
+            epochs = steps // math.ceil(len(self.X) / batch)
+        epochs = _whole("epochs", epochs)
+        self._clear_progress()
+        if history is not None:
+            restored = history.copy()
+            restored.set_n_layers(self.net.n_layers)
+            self.history = restored
+        self.steps, self.epochs = steps, epochs
+        if len(self.history):
+            self._last_cost = float(self.history.train[-1])
 
     def _check_fit(self) -> None:
         """ValueError when the data, the network and the cost do not fit."""

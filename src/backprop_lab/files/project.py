@@ -581,29 +581,3 @@ def _steps(values: list, label: str) -> np.ndarray:
         if value > 2**62:
             raise _Invalid(f"the {label} hold a number too large to be a step")
     return np.array(values, dtype=np.int64)
-
-
-def continued_history(earlier: CostHistory | None, later: CostHistory) -> CostHistory:
-    """`later` counted on from the last step of `earlier`, appended to it.
-
-    For a run that carries on training a loaded project: its trainer counts
-    from step 1 again. Gradient-norm columns missing on either side are NaN.
-    """
-    if earlier is None or len(earlier.steps) + len(earlier.test_steps) == 0:
-        return later.copy()
-    offset = int(max(earlier.steps.max(initial=0), earlier.test_steps.max(initial=0)))
-    n_layers = max(earlier.n_layers, later.n_layers)
-    return CostHistory.from_arrays(
-        np.concatenate([earlier.steps, later.steps + offset]),
-        np.concatenate([earlier.train, later.train]),
-        np.concatenate([earlier.test_steps, later.test_steps + offset]),
-        np.concatenate([earlier.test, later.test]),
-        np.vstack([_widened(earlier, n_layers), _widened(later, n_layers)]),
-    )
-
-
-def _widened(history: CostHistory, n_layers: int) -> np.ndarray:
-    """The history's gradient norms (n_steps, n_layers), NaN where missing."""
-    norms = np.full((len(history.steps), n_layers), np.nan)
-    norms[:, : history.n_layers] = history.grad_norms
-    return norms
