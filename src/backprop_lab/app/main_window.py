@@ -4,7 +4,7 @@ import json
 import logging
 import time
 
-from PySide6.QtCore import QEvent, QSettings, Qt, Slot
+from PySide6.QtCore import QEvent, QSettings, QSize, Qt, Slot
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -335,10 +335,21 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
-            self.resize(1280, 820)
+            self.resize(self._first_size())
         state = self.store.value("window/state")
         self._first_layout = state is None or not self.restoreState(state)
         self._hide_views_that_do_not_apply()
+
+    def _first_size(self) -> QSize:
+        """At least 1280 x 820, and most of a larger screen."""
+        size = QSize(1280, 820)
+        screen = self.screen()
+        if screen is not None:
+            room = screen.availableGeometry().size()
+            size = size.expandedTo(
+                QSize(room.width() * 92 // 100, room.height() * 92 // 100)
+            )
+        return size
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
