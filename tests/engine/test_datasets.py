@@ -151,3 +151,31 @@ def test_csv_columns_may_be_one_name_or_index_instead_of_a_list(tmp_path):
     data = make_dataset(source, base_dir=tmp_path)
     assert data.n_inputs == 1 and data.n_outputs == 1
     assert data.source["inputs"] == ["x"] and data.source["targets"] == [1]
+
+
+@pytest.mark.parametrize("kind", ["builtin", "digits"])
+def test_a_test_ratio_of_one_is_refused_because_no_row_would_train(kind):
+    source = {"kind": kind, "test_ratio": 1.0}
+    if kind == "builtin":
+        source["name"] = "xor"
+    with pytest.raises(DataError, match="some rows must be left for training"):
+        make_dataset(source)
+
+
+def test_a_test_ratio_close_to_one_still_leaves_a_training_row():
+    data = _builtin("xor", n_points=10, test_ratio=0.99)
+    assert len(data.X_train) == 1 and len(data.X_test) == 9
+
+
+def test_a_csv_with_one_row_trains_on_that_row(tmp_path):
+    from backprop_lab.engine import Network, Trainer, TrainingSettings
+
+    path = _write(tmp_path, "x,y\n3,2\n")
+    data = load_csv(path, ["x"], ["y"], "regression")
+    assert data.X_train.shape == (1, 1) and len(data.X_test) == 0
+    # one row has no spread: its standardised input is 0, never NaN
+    assert data.X_train[0, 0] == 0.0 and data.Y_train[0, 0] == 2.0
+    net = Network([1, 1], ["linear"])
+    trainer = Trainer.from_settings(net, data, TrainingSettings(learning_rate=0.1))
+    trainer.step(100)
+    assert net.predict(data.X_train)[0, 0] == pytest.approx(2.0, abs=1e-6)

@@ -115,3 +115,14 @@ def test_gradient_check_of_a_float32_network_runs_in_float64():
     X, Y = rng.normal(size=(6, 3)), rng.normal(size=(6, 1))
     assert gradient_check(net, X, Y).max_error < 1e-5
     assert net.weights[0].dtype == np.float32
+
+
+def test_an_empty_batch_is_refused_with_a_sentence():
+    net = Network([2, 3, 1], ["tanh", "sigmoid"])
+    X, Y = np.zeros((0, 2)), np.zeros((0, 1))
+    with pytest.raises(ValueError, match="at least one example"):
+        net.gradients(X, Y)
+    with pytest.raises(ValueError, match="at least one example"):
+        net.cost(X, Y)
+    with pytest.raises(ValueError, match="at least one example"):
+        gradient_check(net, X, Y)

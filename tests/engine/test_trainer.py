@@ -494,3 +494,82 @@ def test_restored_history_takes_the_network_s_number_of_layers():
     fresh.step()
     assert fresh.history.grad_norms.shape == (3, 2)
     assert np.isfinite(fresh.history.grad_norms).all()
+
+
+@pytest.mark.parametrize(
+    "field, value, words",
+    [
+        ("learning_rate", 0.0, "learning_rate must be a finite number greater than 0"),
+        ("learning_rate", -0.5, "greater than 0, not -0.5"),
+        ("learning_rate", float("nan"), "learning_rate must be a finite number"),
+        ("batch_size", 0, "batch_size must be at least 1, not 0"),
+        ("test_every", 0, "test_every must be at least 1, not 0"),
+        ("seed", -1, "seed must be at least 0, not -1"),
+        ("momentum", 1.0, "momentum must be at least 0 and below 1, not 1.0"),
+        ("l2", -0.1, "l2 must be a finite number at least 0, not -0.1"),
+    ],
+)
+def test_each_bad_setting_is_refused_naming_its_field(field, value, words):
+    rng = np.random.default_rng(20)
+    X, Y = _data(rng)
+    net = Network([2, 3, 1], ["tanh", "sigmoid"])
+    with pytest.raises(ValueError, match=words):
+        Trainer(net, X, Y, **{field: value})
+    with pytest.raises(ValueError, match=words):
+        TrainingSettings.from_dict({field: value})
+
+
+def test_a_batch_larger_than_the_data_is_the_full_batch():
+    rng = np.random.default_rng(21)
+    X, Y = _data(rng, n=6)
+    net = Network([2, 3, 1], ["tanh", "sigmoid"], seed=1)
+    reference = net.copy()
+    trainer = Trainer(net, X, Y, batch_size=1000, learning_rate=0.5)
+    trainer.step()
+    assert trainer.last_batch_indices.tolist() == list(range(6))
+    assert trainer.epochs == 1
+    expected = reference.gradients(X, Y).weights[0]
+    np.testing.assert_allclose(
+        net.weights[0], reference.weights[0] - 0.5 * expected, rtol=0, atol=1e-14
+    )
+
+
+def test_zero_steps_do_nothing_and_a_negative_count_is_refused():
+    rng = np.random.default_rng(22)
+    X, Y = _data(rng)
+    net = Network([2, 3, 1], ["tanh", "sigmoid"])
+    before = net.copy()
+    trainer = Trainer(net, X, Y)
+    trainer.step(0)
+    assert trainer.steps == 0 and len(trainer.history) == 0
+    assert _max_diff(net.weights, before.weights) == 0.0
+    for bad in (-1, 2.5, None):
+        with pytest.raises(ValueError, match="number of steps must be a whole"):
+            trainer.step(bad)
+
+
+def test_the_digits_with_a_two_input_network_are_refused_with_a_sentence():
+    digits = make_dataset({"kind": "digits"})
+    trainer = Trainer.from_settings(
+        Network([2, 3, 1], ["tanh", "sigmoid"]), digits, TrainingSettings()
+    )
+    message = (
+        "the data has 64 inputs and 10 targets; "
+        "the network has 2 inputs and 1 output$"
+    )
+    with pytest.raises(ValueError, match=message):
+        trainer.step()
+    assert trainer.steps == 0
+
+
+def test_softmax_output_with_the_quadratic_cost_trains():
+    data = make_dataset({"kind": "digits", "seed": 2})
+    net = Network([64, 10], ["softmax"], seed=3)
+    trainer = Trainer.from_settings(
+        net, data, TrainingSettings(cost="quadratic", learning_rate=1.0, batch_size=64)
+    )
+    before = trainer.train_cost
+    trainer.step(100)
+    assert trainer.diverged is None
+    assert trainer.train_cost < 0.7 * before
+    assert trainer.accuracy() > 0.5

@@ -156,6 +156,10 @@ BAD_CASES = {
         _edited(_set("network", "activations", ["tanh", "swish"])),
         "unknown activation 'swish'",
     ),
+    "unknown_dtype": (
+        _edited(_set("network", "dtype", "float16")),
+        "dtype 'float16' is unknown",
+    ),
     "unknown_cost": (
         _edited(_set("settings", "cost", "hinge")),
         "cost 'hinge' is unknown",

@@ -281,3 +281,24 @@ def test_saving_keeps_the_file_permissions(tmp_path):
 def test_saving_into_a_missing_folder_is_one_sentence(tmp_path):
     with pytest.raises(ProjectError, match=r"Cannot save .*no_such.*\.$"):
         save_project(a_project(), tmp_path / "no_such" / "p.bplab")
+
+
+def test_a_float32_network_loads_back_as_the_same_float32_values(tmp_path):
+    project = a_project()
+    project.network = Network([2, 4, 1], ["tanh", "sigmoid"], seed=3, dtype=np.float32)
+    project.network.biases[0][:] = np.float32(1) / np.float32(3)
+    path = tmp_path / "f32.bplab"
+    save_project(project, path)
+    assert json.loads(path.read_text())["network"]["dtype"] == "float32"
+    loaded = load_project(path).network
+    assert loaded.dtype == np.float32
+    for a, b in zip(loaded.weights + loaded.biases, project.network.weights
+                    + project.network.biases):  # fmt: skip
+        assert a.dtype == np.float32 and a.tobytes() == b.tobytes()
+    save_project(load_project(path), tmp_path / "again.bplab")
+    assert (tmp_path / "again.bplab").read_bytes() == path.read_bytes()
+
+
+def test_a_float64_network_writes_no_dtype_field(tmp_path):
+    save_project(a_project(), tmp_path / "p.bplab")
+    assert "dtype" not in json.loads((tmp_path / "p.bplab").read_text())["network"]

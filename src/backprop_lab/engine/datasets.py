@@ -110,7 +110,10 @@ def _check_split(test_ratio, seed) -> None:
     if isinstance(test_ratio, bool) or not isinstance(test_ratio, (int, float)):
         raise DataError(f"test_ratio must be a number, not {test_ratio!r}.")
     if not 0.0 <= test_ratio < 1.0:
-        raise DataError(f"test_ratio must lie in [0, 1), not {test_ratio}.")
+        raise DataError(
+            f"test_ratio must be at least 0 and below 1 (some rows must be left "
+            f"for training), not {test_ratio}."
+        )
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise DataError(f"seed must be a whole number >= 0, not {seed!r}.")
 

@@ -41,7 +41,9 @@ def _prepare(net, X, Y):
     X = np.asarray(X, np.float64)
     if X.ndim == 1:
         X = X.reshape(1, -1)
-    Y = np.asarray(Y, np.float64).reshape(len(X), -1)
+    Y = np.asarray(Y, np.float64)
+    if Y.ndim == 1 and len(X):
+        Y = Y.reshape(len(X), -1)
     return net64, X, Y
 
 

@@ -215,6 +215,7 @@ class Network:
                 f"targets of shape {Y.shape} do not fit outputs of shape "
                 f"{outputs.shape}"
             )
+        _check_not_empty(Y)
         return self._backward(Y, cost, input_sensitivity)
 
     def _backward(self, Y, cost, input_sensitivity) -> Gradients:
@@ -258,8 +259,15 @@ class Network:
             z = a @ W.T + b
             a = activate(name, z)
         Y = np.asarray(Y, dtype=self.dtype).reshape(a.shape)
+        _check_not_empty(Y)
         return costs.cost_value(cost, self.activations[-1], z, a, Y)
 
     def __repr__(self) -> str:
         layers = "-".join(str(s) for s in self.sizes)
         return f"Network({layers}, {', '.join(self.activations)})"
+
+
+def _check_not_empty(Y) -> None:
+    """The cost is a mean over examples: it needs at least one."""
+    if len(Y) == 0:
+        raise ValueError("the cost needs at least one example; the batch is empty")

@@ -80,8 +80,10 @@ class TrainingSettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
                 raise ValueError(f"{name} must be a whole number, not {value!r}")
-        if self.batch_size < 1 or self.test_every < 1 or self.seed < 0:
-            raise ValueError("batch_size and test_every must be at least 1, seed >= 0")
+        for name, low in (("batch_size", 1), ("test_every", 1), ("seed", 0)):
+            value = getattr(self, name)
+            if value < low:
+                raise ValueError(f"{name} must be at least {low}, not {value}")
         if self.max_steps is not None and (
             isinstance(self.max_steps, bool)
             or int(self.max_steps) != self.max_steps
@@ -124,9 +126,11 @@ def _check_range(name, value, low, high, low_open=False, high_open=False):
     too_low = value <= low if low_open else value < low
     too_high = value >= high if high_open else value > high
     if not math.isfinite(value) or too_low or too_high:
-        left = "(" if low_open else "["
-        right = ")" if high_open else "]"
-        raise ValueError(f"{name} must lie in {left}{low}, {high}{right}, not {value}")
+        lower = f"greater than {low:g}" if low_open else f"at least {low:g}"
+        if high == math.inf:
+            raise ValueError(f"{name} must be a finite number {lower}, not {value}")
+        upper = f"below {high:g}" if high_open else f"at most {high:g}"
+        raise ValueError(f"{name} must be {lower} and {upper}, not {value}")
 
 
 def _as_rows(array, name: str, dtype):
@@ -140,6 +144,10 @@ def _as_rows(array, name: str, dtype):
     if not np.isfinite(array).all():
         raise ValueError(f"{name} holds values that are NaN or infinite")
     return np.ascontiguousarray(array)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _last_step(history: CostHistory | None) -> int:
@@ -363,8 +371,9 @@ class Trainer:
         n_in, n_out = self.net.sizes[0], self.net.sizes[-1]
         if self.X.shape[1] != n_in or self.Y.shape[1] != n_out:
             raise ValueError(
-                f"the data has {self.X.shape[1]} inputs and {self.Y.shape[1]} "
-                f"targets; the network has {n_in} inputs and {n_out} outputs"
+                f"the data has {_count(self.X.shape[1], 'input')} and "
+                f"{_count(self.Y.shape[1], 'target')}; the network has "
+                f"{_count(n_in, 'input')} and {_count(n_out, 'output')}"
             )
 
     # the network
@@ -439,6 +448,8 @@ class Trainer:
         Returns early when a stop was requested, the run diverged or a stop
         condition was met; `stopped_reason` then says why.
         """
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError(f"the number of steps must be a whole number >= 0, not {n!r}")
         self._stop_request.clear()
         self._sync()
         self._check_fit()

@@ -37,6 +37,7 @@ FILE_SUFFIX = ".bplab"
 MAX_FILE_BYTES = 256 * 1024 * 1024
 
 DATA_KINDS = ("builtin", "digits", "chain", "csv")
+DTYPES = {"float64": np.float64, "float32": np.float32}
 
 
 class ProjectError(ValueError):
@@ -93,11 +94,14 @@ def _network_document(net: Network) -> dict:
         }
         for w, b, m in zip(net.weights, net.biases, net.masks)
     ]
-    return {
+    document = {
         "sizes": [int(s) for s in net.sizes],
         "activations": list(net.activations),
-        "layers": layers,
     }
+    if net.dtype != np.float64:
+        document["dtype"] = np.dtype(net.dtype).name
+    document["layers"] = layers
+    return document
 
 
 def _data_to_document(data: dict, base_dir) -> dict:
@@ -403,10 +407,23 @@ def _network_from_document(document: dict) -> Network:
         weights.append(w)
         biases.append(b)
         masks.append(m)
+    dtype = _dtype(document)
     try:
-        return Network.from_parameters(weights, biases, activations, masks)
+        return Network.from_parameters(weights, biases, activations, masks, dtype)
     except ValueError as error:
         raise _Invalid(str(error)) from None
+
+
+def _dtype(document: dict):
+    """The network's float type: float64 unless the file says float32."""
+    if "dtype" not in document:
+        return np.float64
+    name = _field(document, "dtype", str, "network.")
+    if name not in DTYPES:
+        raise _Invalid(
+            f"the network's dtype {name!r} is unknown; use one of {', '.join(DTYPES)}"
+        )
+    return DTYPES[name]
 
 
 def _layer_arrays(layer, number: int, n_in: int, n_out: int):
