@@ -554,8 +554,7 @@ def test_the_digits_with_a_two_input_network_are_refused_with_a_sentence():
         Network([2, 3, 1], ["tanh", "sigmoid"]), digits, TrainingSettings()
     )
     message = (
-        "the data has 64 inputs and 10 targets; "
-        "the network has 2 inputs and 1 output$"
+        "the data has 64 inputs and 10 targets; the network has 2 inputs and 1 output$"
     )
     with pytest.raises(ValueError, match=message):
         trainer.step()

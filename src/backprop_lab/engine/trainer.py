@@ -449,7 +449,9 @@ class Trainer:
         condition was met; `stopped_reason` then says why.
         """
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-            raise ValueError(f"the number of steps must be a whole number >= 0, not {n!r}")
+            raise ValueError(
+                f"the number of steps must be a whole number >= 0, not {n!r}"
+            )
         self._stop_request.clear()
         self._sync()
         self._check_fit()
