@@ -4,7 +4,7 @@ import json
 import logging
 import time
 
-from PySide6.QtCore import QEvent, QSettings, QSize, Qt, Slot
+from PySide6.QtCore import QSettings, QSize, Qt, Slot
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -26,7 +26,7 @@ from backprop_lab.app.data_panel import DataPanel
 from backprop_lab.app.edit_request import Edit
 from backprop_lab.app.file_menu import ProjectFiles, initial_project
 from backprop_lab.app.inspector import HELP_HTML, InspectorWidget
-from backprop_lab.app.pacing import DUTY, hold_for
+from backprop_lab.app.pacing import DrawPacer, hold_for
 from backprop_lab.app.session import TrainingSession
 from backprop_lab.app.snapshot import Snapshot
 from backprop_lab.app.training_panel import TrainingPanel
@@ -118,8 +118,6 @@ class MainWindow(QMainWindow):
         self._saved_step = 0
         self._cost: float | None = None
         self._closed = False
-        self._paint_busy = 0.0
-        self._inspector_due = 0.0
         project, dataset = initial_project(self.store)
         self.session = TrainingSession(
             project.network, dataset, project.settings, parent=self
@@ -136,6 +134,8 @@ class MainWindow(QMainWindow):
     # --- building -------------------------------------------------------------
 
     def _build(self, project, dataset) -> None:
+        # while training, the canvas, views and inspector draw through it
+        self.pacer = DrawPacer(parent=self)
         self.setAnimated(False)  # docks move at once; no animation per relayout
         # the side panels run the full height; the views sit under the canvas
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -154,6 +154,7 @@ class MainWindow(QMainWindow):
     def _build_central(self) -> None:
         self.banner = Banner()
         self.canvas = NetworkCanvas()
+        self.canvas.set_pacer(self.pacer)
         self.canvas.edit_requested.connect(self.request_edit)
         self.canvas.set_network(self.session.network)
         central = QWidget()
@@ -219,11 +220,13 @@ class MainWindow(QMainWindow):
         group.triggered.connect(self._on_edge_mode)
         self.canvas.edge_mode_changed.connect(self._on_canvas_edge_mode)
 
-    def _dock(self, title, widget, area, fenced=False) -> QDockWidget:
+    def _dock(self, title, widget, area=None, fenced=False) -> QDockWidget:
+        """A dock holding `widget`, added to `area` unless that is None."""
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock-{title}")
         dock.setWidget(SizeFence(widget) if fenced else widget)
-        self.addDockWidget(area, dock)
+        if area is not None:
+            self.addDockWidget(area, dock)
         return dock
 
     def _build_docks(self) -> None:
@@ -261,7 +264,8 @@ class MainWindow(QMainWindow):
         self.views = []
         for index, view_class in enumerate(ALL_VIEWS):
             view = view_class()
-            dock = self._dock(view.title, view, bottom, fenced=True)
+            view.set_pacer(self.pacer)
+            dock = self._dock(view.title, view, fenced=True)
             dock.setObjectName(f"view-{view_class.__name__}")
             dock.visibilityChanged.connect(
                 lambda shown, i=index: self._on_view_shown(i, shown)
@@ -274,8 +278,12 @@ class MainWindow(QMainWindow):
         """Two groups of tabs side by side: curves, and pictures of weights."""
         curves = [d for d, v in zip(self.view_docks, self.views) if _is_curve(v)]
         pictures = [d for d in self.view_docks if d not in curves]
-        if curves and pictures:
-            self.splitDockWidget(curves[0], pictures[0], Qt.Orientation.Horizontal)
+        # each dock enters the layout once: moving a placed dock into a tab
+        # group leaves a stray tab bar behind
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        for group in (curves, pictures):
+            if group:
+                self.addDockWidget(bottom, group[0], Qt.Orientation.Horizontal)
         for group in (curves, pictures):
             for dock in group[1:]:
                 self.tabifyDockWidget(group[0], dock)
@@ -445,25 +453,23 @@ class MainWindow(QMainWindow):
         self._pace(time.perf_counter() - started)
 
     def _pace(self, busy: float) -> None:
-        """Hold the next snapshot by the time the last took, painting included."""
-        busy, self._paint_busy = busy + self._paint_busy, 0.0
+        """Hold the next snapshot by the time the last took.
+
+        Drawing and painting are paced apart, by self.pacer.
+        """
         self.session.hold(hold_for(busy))
 
-    def event(self, event) -> bool:
-        if event.type() != QEvent.Type.UpdateRequest:
-            return super().event(event)
-        started = time.perf_counter()
-        result = super().event(event)
-        self._paint_busy += time.perf_counter() - started
-        return result
-
     def _update_panels(self, snapshot: Snapshot) -> None:
-        now = time.perf_counter()
-        due = not snapshot.running or now >= self._inspector_due
-        if due and _shown(self.inspector_dock):
-            self._update_inspector(snapshot.network, snapshot)
-            took = time.perf_counter() - now
-            self._inspector_due = now + max(INSPECTOR_INTERVAL, took / DUTY)
+        if _shown(self.inspector_dock):
+            if snapshot.running:
+                self.pacer.request(
+                    self.inspector,
+                    lambda: self._update_shown_inspector(snapshot),
+                    INSPECTOR_INTERVAL,
+                )
+            else:
+                self.pacer.drawn(self.inspector)
+                self._update_inspector(snapshot.network, snapshot)
         if len(snapshot.new_train_costs):
             self._cost = float(snapshot.new_train_costs[-1])
         self._show_counters(
@@ -473,6 +479,10 @@ class MainWindow(QMainWindow):
             self._show_stop_message(snapshot.message)
         if snapshot.step != self._saved_step:
             self.update_title()
+
+    def _update_shown_inspector(self, snapshot: Snapshot) -> None:
+        if _shown(self.inspector_dock):
+            self._update_inspector(snapshot.network, snapshot)
 
     def _show_stop_message(self, message: str) -> None:
         self.banner.show_message(f"Training paused: {message}")
