@@ -9,6 +9,7 @@ network back through `set_network`. All methods run on the GUI thread.
 
 import logging
 import math
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +47,8 @@ HIT_PIXELS = 5.0  # an edge within this many screen pixels is under the mouse
 ZOOM_STEP = 1.25
 ZOOM_RANGE = (0.05, 8.0)
 N_BUCKETS = 2 * ci.WEIGHT_LEVELS  # path items per weight layer
+# while training, the canvas redraws at most once per this many seconds
+DRAW_INTERVAL = 1 / 15
 HEADER_GAP = 58.0  # from the top neuron to the layer's title
 
 
@@ -154,11 +157,25 @@ class NetworkCanvas(QGraphicsView):
         self._columns: list = []
         self._geometry: list = []
         self._editor = ValueEditor(self.viewport())
+        self.pacer = None
+        self._pending = None
 
     # ---- public interface -------------------------------------------------
 
+    def set_pacer(self, pacer) -> None:
+        """Draw running snapshots through `pacer` (a DrawPacer), or None."""
+        if self.pacer is not None:
+            self.pacer.cancel(self)
+        self.pacer = pacer
+
     def set_network(self, net) -> None:
         """Show `net`; scene items are rebuilt only if the sizes changed."""
+        self._pending = None
+        if self.pacer is not None:
+            self.pacer.cancel(self)
+        self._show_network(net)
+
+    def _show_network(self, net) -> None:
         old = self.network
         self.network = net
         if not self._gradients_fit(net):
@@ -169,10 +186,35 @@ class NetworkCanvas(QGraphicsView):
             self._refresh()
 
     def update_snapshot(self, snapshot) -> None:
-        """New weights, biases and last-step gradients; cheap, items reused."""
+        """New weights, biases and last-step gradients; cheap, items reused.
+
+        With a pacer, a running snapshot is drawn through it, at most once
+        per DRAW_INTERVAL; only the newest waiting snapshot is drawn.
+        """
+        if self.pacer is not None and snapshot.running:
+            self._pending = snapshot
+            self.pacer.request(self, self._draw_pending, DRAW_INTERVAL)
+            return
+        self._pending = None
+        self._apply_snapshot(snapshot)
+        if self.pacer is not None:
+            self.pacer.drawn(self)
+
+    def _draw_pending(self) -> None:
+        snapshot, self._pending = self._pending, None
+        if snapshot is not None:
+            self._apply_snapshot(snapshot)
+
+    def _apply_snapshot(self, snapshot) -> None:
         self._weight_gradients = tuple(snapshot.weight_gradients) or None
         self._bias_gradients = tuple(snapshot.bias_gradients) or None
-        self.set_network(snapshot.network)
+        self._show_network(snapshot.network)
+
+    def paintEvent(self, event) -> None:
+        started = time.perf_counter()
+        super().paintEvent(event)
+        if self.pacer is not None:
+            self.pacer.add_paint(time.perf_counter() - started)
 
     def set_edge_mode(self, mode: str) -> None:
         """Colour edges by "weight" or by the last step's |dC/dw| ("gradient")."""

@@ -1,17 +1,126 @@
-"""How often the GUI may draw snapshots, so the worker keeps its share.
+"""How often the GUI may draw, so the training worker keeps its share.
 
 Both threads run Python, so time the GUI thread spends drawing is time the
-training worker waits for the interpreter. The time the last snapshot took
-(updates and painting) sets how soon the next one is taken: the GUI draws for
-at most about DUTY of the time; the worker merges what comes meanwhile.
+training worker waits for the interpreter.
+
+- `hold_for`: the time the last snapshot took (updates and painting) sets how
+  soon the next one is taken; the worker merges what comes meanwhile.
+- `DrawPacer`: while training, views do not draw on every snapshot; they ask
+  the pacer, which draws one of them per turn of the event loop, each at most
+  at its own rate, and all together for at most DRAW_DUTY of the time. One
+  drawing per turn keeps every pause of the GUI short.
 """
+
+import logging
+import time
+from collections.abc import Callable, Hashable
+
+from PySide6.QtCore import QObject, Qt, QTimer
+
+logger = logging.getLogger(__name__)
 
 # the share of the GUI thread's time that drawing snapshots may take
 DUTY = 0.3
 # the longest pause between two snapshots the pacing may ask for (seconds)
 MAX_HOLD = 0.5
+# the share of the GUI thread's time that paced drawings (and their painting)
+# may take while training
+DRAW_DUTY = 0.25
+# the longest rest the pacer takes after one drawing (seconds)
+MAX_REST = 0.25
 
 
 def hold_for(busy_seconds: float) -> float:
     """How long to wait before the next snapshot after `busy_seconds` of work."""
     return min(busy_seconds * (1.0 - DUTY) / DUTY, MAX_HOLD)
+
+
+def rest_after(busy_seconds: float, duty: float = DRAW_DUTY) -> float:
+    """The rest after `busy_seconds` of drawing that keeps drawing at `duty`."""
+    return min(max(busy_seconds, 0.0) * (1.0 - duty) / duty, MAX_REST)
+
+
+class DrawPacer(QObject):
+    """Runs requested drawings one at a time, each at most once per interval.
+
+    `request(key, draw, interval)` replaces any drawing still waiting under
+    key (only the newest matters). The most overdue drawing runs first.
+    After each, the pacer rests in proportion to the time it took, painting
+    included (reported with `add_paint`), so drawing uses about `duty` of the
+    GUI thread.
+    """
+
+    def __init__(self, duty: float = DRAW_DUTY, parent=None):
+        super().__init__(parent)
+        self.duty = duty
+        self._waiting: dict[Hashable, tuple[Callable[[], None], float]] = {}
+        self._last: dict[Hashable, float] = {}
+        self._free_at = 0.0
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.timeout.connect(self._run_next)
+
+    def request(self, key: Hashable, draw: Callable[[], None], interval: float) -> None:
+        """Draw `draw` soon, but no sooner than `interval` after key's last."""
+        self._waiting[key] = (draw, interval)
+        self._schedule()
+
+    def cancel(self, key: Hashable) -> None:
+        """Forget the drawing waiting under key (it was drawn some other way)."""
+        self._waiting.pop(key, None)
+
+    def drawn(self, key: Hashable) -> None:
+        """key was just drawn outside the pacer: its interval starts now."""
+        self._waiting.pop(key, None)
+        self._last[key] = time.perf_counter()
+
+    def is_waiting(self, key: Hashable) -> bool:
+        return key in self._waiting
+
+    def add_paint(self, seconds: float) -> None:
+        """Painting that followed a drawing: the pacer rests for it too."""
+        start = max(self._free_at, time.perf_counter())
+        self._free_at = start + rest_after(seconds, self.duty)
+
+    def flush(self) -> None:
+        """Run every waiting drawing now."""
+        while self._waiting:
+            key = next(iter(self._waiting))
+            self._run(key)
+
+    # --- internals ------------------------------------------------------------
+
+    def _due_at(self, key: Hashable) -> float:
+        return self._last.get(key, 0.0) + self._waiting[key][1]
+
+    def _schedule(self) -> None:
+        if not self._waiting:
+            self._timer.stop()
+            return
+        now = time.perf_counter()
+        soonest = min(self._due_at(key) for key in self._waiting)
+        delay = max(soonest, self._free_at) - now
+        milliseconds = max(int(delay * 1000.0 + 0.5), 1)
+        if not self._timer.isActive() or self._timer.remainingTime() > milliseconds:
+            self._timer.start(milliseconds)
+
+    def _run_next(self) -> None:
+        if not self._waiting:
+            return
+        now = time.perf_counter()
+        key = min(self._waiting, key=self._due_at)
+        if self._due_at(key) <= now and self._free_at <= now:
+            busy = self._run(key)
+            self._free_at = time.perf_counter() + rest_after(busy, self.duty)
+        self._schedule()
+
+    def _run(self, key: Hashable) -> float:
+        draw, _ = self._waiting.pop(key)
+        started = time.perf_counter()
+        self._last[key] = started
+        try:
+            draw()
+        except Exception:
+            logger.exception("a paced drawing failed")
+        return time.perf_counter() - started

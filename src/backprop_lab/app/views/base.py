@@ -3,9 +3,13 @@
 Views live on the GUI thread. `update_snapshot` always records what the
 snapshot adds to a history (cheap), but redraws only while the view is
 visible; a hidden view redraws from its last snapshot when it is shown.
+Given a DrawPacer, a view draws the snapshots of a running training through
+it, at most once per `draw_interval`; a paused or single-step snapshot is
+drawn at once.
 """
 
 import logging
+import time
 from pathlib import Path
 
 import numpy as np
@@ -55,9 +59,24 @@ def thin_pen(color):
     return pen
 
 
-def graphics_layout() -> pg.GraphicsLayoutWidget:
+class TimedGraphics(pg.GraphicsLayoutWidget):
+    """A graphics area that reports how long each painting took."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        # called with the seconds each paintEvent took, or None
+        self.on_painted = None
+
+    def paintEvent(self, event) -> None:
+        started = time.perf_counter()
+        super().paintEvent(event)
+        if self.on_painted is not None:
+            self.on_painted(time.perf_counter() - started)
+
+
+def graphics_layout() -> TimedGraphics:
     """A white graphics area for a view."""
-    widget = pg.GraphicsLayoutWidget()
+    widget = TimedGraphics()
     widget.setBackground(BACKGROUND)
     widget.ci.setContentsMargins(4, 4, 4, 4)
     return widget
@@ -184,6 +203,8 @@ class View(QWidget):
     """Base of the live views: one snapshot in, redraw when visible."""
 
     title = "view"
+    # while training, the view draws at most once per this many seconds
+    draw_interval = 0.1
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -191,6 +212,7 @@ class View(QWidget):
         self.snapshot = None
         self.dataset = None
         self._stale = False
+        self.pacer = None
 
     @classmethod
     def applies_to(cls, dataset) -> bool:
@@ -200,10 +222,21 @@ class View(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(520, 340)
 
+    def set_pacer(self, pacer) -> None:
+        """Draw running snapshots through `pacer` (a DrawPacer), or None."""
+        if self.pacer is not None:
+            self.pacer.cancel(self)
+        self.pacer = pacer
+        graphics = getattr(self, "graphics", None)
+        if isinstance(graphics, TimedGraphics):
+            graphics.on_painted = None if pacer is None else pacer.add_paint
+
     def reset(self) -> None:
         """Forget the history and the last snapshot."""
         self.snapshot = None
         self._stale = False
+        if self.pacer is not None:
+            self.pacer.cancel(self)
         self._clear()
 
     def set_dataset(self, dataset) -> None:
@@ -211,7 +244,7 @@ class View(QWidget):
         self._on_dataset_changed()
 
     def update_snapshot(self, snapshot) -> None:
-        """Record the snapshot; redraw now if visible, else when shown."""
+        """Record the snapshot; redraw now, through the pacer, or when shown."""
         if snapshot.history_reset:
             self._clear()
         self.snapshot = snapshot
@@ -219,17 +252,25 @@ class View(QWidget):
             self._record(snapshot)
         except ValueError:
             logger.warning("%s skipped a malformed history", self.title, exc_info=True)
-        if self.isVisible():
+        self._stale = True
+        if not self.isVisible():
+            return
+        if self.pacer is not None and snapshot.running:
+            self.pacer.request(self, self._draw_stale, self.draw_interval)
+            return
+        self._draw_stale()
+        if self.pacer is not None:
+            self.pacer.drawn(self)
+
+    def _draw_stale(self) -> None:
+        """Draw the last snapshot if it has not been drawn and can be seen."""
+        if self._stale and self.snapshot is not None and self.isVisible():
             self._stale = False
             self._draw()
-        else:
-            self._stale = True
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        if self._stale and self.snapshot is not None:
-            self._stale = False
-            self._draw()
+        self._draw_stale()
 
     def export_image(self, path) -> None:
         """Write what the view shows to a .png or .svg file."""

@@ -26,6 +26,7 @@ class CostView(View):
     """Cost against step (train every step, test every few), log switch."""
 
     title = "Cost"
+    draw_interval = 1 / 30
 
     def __init__(self, parent=None):
         super().__init__(parent)

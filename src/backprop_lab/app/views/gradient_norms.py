@@ -28,6 +28,7 @@ class GradientNormView(View):
     """Frobenius norm of dC/dW (and dC/db) of every layer, per step."""
 
     title = "Gradient norms"
+    draw_interval = 1 / 15
 
     def __init__(self, parent=None):
         super().__init__(parent)
