@@ -54,3 +54,24 @@ def test_switching_edge_mode_on_the_canvas_checks_the_menu_item(window):
     assert window.edge_mode_actions["gradient"].isChecked()
     window.edge_mode_actions["weight"].trigger()
     assert window.canvas.edge_mode == "weight"
+
+
+def _visible_tab_groups(window):
+    from PySide6.QtWidgets import QTabBar
+
+    bars = [b for b in window.findChildren(QTabBar) if b.parent() is window]
+    return sorted(
+        tuple(bar.tabText(i) for i in range(bar.count()))
+        for bar in bars
+        if bar.isVisible()
+    )
+
+
+def test_views_sit_in_two_tab_groups_with_no_stray_tab_bar(make_window, store):
+    expected = [("Cost", "Gradient norms"), ("Weights", "Decision map")]
+    first = make_window()
+    assert _visible_tab_groups(first) == expected
+    first.save_state()
+    first.close()
+    second = make_window()
+    assert _visible_tab_groups(second) == expected

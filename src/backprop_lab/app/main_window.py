@@ -260,7 +260,6 @@ class MainWindow(QMainWindow):
         )
 
     def _build_view_docks(self) -> None:
-        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
         self.views = []
         for index, view_class in enumerate(ALL_VIEWS):
             view = view_class()
@@ -274,17 +273,25 @@ class MainWindow(QMainWindow):
             self.view_docks.append(dock)
         self._arrange_view_docks()
 
-    def _arrange_view_docks(self) -> None:
+    def _view_groups(self) -> tuple[list, list]:
         """Two groups of tabs side by side: curves, and pictures of weights."""
         curves = [d for d, v in zip(self.view_docks, self.views) if _is_curve(v)]
         pictures = [d for d in self.view_docks if d not in curves]
-        # each dock enters the layout once: moving a placed dock into a tab
-        # group leaves a stray tab bar behind
+        return curves, pictures
+
+    def _arrange_view_docks(self) -> None:
+        """Place the first dock of each group; the others join at first show.
+
+        Tabifying before the window is shown leaves a stray tab bar on top of
+        the views, so `_tabify_view_docks` runs from the first showEvent.
+        """
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
-        for group in (curves, pictures):
+        for group in self._view_groups():
             if group:
                 self.addDockWidget(bottom, group[0], Qt.Orientation.Horizontal)
-        for group in (curves, pictures):
+
+    def _tabify_view_docks(self) -> None:
+        for group in self._view_groups():
             for dock in group[1:]:
                 self.tabifyDockWidget(group[0], dock)
             if group:
@@ -363,6 +370,7 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if self._first_layout:
             self._first_layout = False
+            self._tabify_view_docks()
             self._size_docks()
 
     def _size_docks(self) -> None:
