@@ -150,6 +150,23 @@ def test_every_export_writes_its_file(qtbot, window, dialogs, tmp_path):
     assert not dialogs.errors
 
 
+def test_each_shown_view_exports_as_png_and_svg(qtbot, window, dialogs, tmp_path):
+    train_a_little(qtbot, window, 20)
+    pairs = zip(window.views, window.view_docks, window.files.view_export_actions)
+    shown = [(view, action) for view, dock, action in pairs if dock.isVisible()]
+    assert shown
+    for index, (view, action) in enumerate(shown):
+        for suffix in ("png", "svg"):
+            dialogs.save_path = tmp_path / f"view{index}.{suffix}"
+            action.trigger()
+            data = dialogs.save_path.read_bytes()
+            if suffix == "png":
+                assert data.startswith(b"\x89PNG"), view.title
+            else:
+                assert b"<svg" in data[:1000], view.title
+    assert not dialogs.errors
+
+
 def test_imported_weights_replace_the_network_and_can_be_undone(
     qtbot, window, dialogs, tmp_path
 ):

@@ -166,6 +166,15 @@ class ProjectFiles(QObject):
                 export_menu, label, lambda _=False, k=kind: self.export(k)
             )
             self.export_actions[kind] = action
+        export_menu.addSeparator()
+        self.view_export_actions = [
+            self._add(
+                export_menu,
+                f"{view.title} view as image...",
+                lambda _=False, v=view: self.export_view(v),
+            )
+            for view in self.window.views
+        ]
         self.import_action = self._add(
             menu, "&Import weights from NPZ...", self.import_weights_dialog
         )
@@ -358,16 +367,34 @@ class ProjectFiles(QObject):
 
     def export(self, kind: str, path=None) -> bool:
         """Write the network, the history or the canvas as `kind`."""
-        entry = next(e for e in EXPORTS if e[0] == kind)
+        _kind, label, suffix, file_filter = next(e for e in EXPORTS if e[0] == kind)
+        name = f"{self.project_name}{suffix}"
+        return self._export_to(
+            label, name, file_filter, lambda p: self._write_export(kind, p), path
+        )
+
+    def export_view(self, view, path=None) -> bool:
+        """Write what one view shows as a PNG or SVG image."""
+        slug = view.title.lower().replace(" ", "-")
+        return self._export_to(
+            f"{view.title} view as image",
+            f"{self.project_name}-{slug}.png",
+            "PNG images (*.png);;SVG images (*.svg)",
+            view.export_image,
+            path,
+        )
+
+    def _export_to(self, label, name, file_filter, write, path=None) -> bool:
+        """Ask for a path unless given, write, and say how it went."""
         if path is None:
-            suggestion = str(Path(self._folder()) / f"{self.project_name}{entry[2]}")
+            suggestion = str(Path(self._folder()) / name)
             path, _ = QFileDialog.getSaveFileName(
-                self.window, entry[1].rstrip("."), suggestion, entry[3]
+                self.window, label.rstrip("."), suggestion, file_filter
             )
             if not path:
                 return False
         try:
-            self._write_export(kind, Path(path))
+            write(Path(path))
         except (ExportError, ValueError, OSError) as error:
             logger.warning("export to %s failed: %s", path, error)
             self.window.show_error("Cannot export", str(error))
