@@ -212,6 +212,18 @@ def test_numbers_follow_the_context_and_hold_still_without_it(inspector):
     assert "SGD" in moved
 
 
+def test_a_move_of_unknown_step_count_is_not_called_one_sgd_step(inspector):
+    net, X, Y = known_problem()
+    inspector.set_context(net, X, Y, settings=Settings)
+    inspector.select_edge(2, 0, 1)
+    moved_net = net.copy()
+    moved_net.weights[2][0, 1] += 0.5
+    inspector.set_context(moved_net, X, Y, settings=Settings, step=40)
+    moved = text(inspector, "moved")
+    assert fmt(0.5) in moved
+    assert "SGD" not in moved
+
+
 def test_selection_outside_a_new_architecture_is_cleared(inspector):
     net, X, Y = known_problem()
     inspector.set_context(net, X, Y)

@@ -426,10 +426,11 @@ def _moved_text(ex, move: StepMove, is_weight: bool) -> str:
         f"<b>Last step:</b> {name} went from {fmt(move.before)} to "
         f"{fmt(move.after)}, a change of <b>{fmt(change)}</b>."
     )
-    if move.steps is not None and move.steps != 1:
-        return text + f" That is the sum of {move.steps} steps."
-    if move.learning_rate is None:
+    if move.steps is None or move.learning_rate is None:
+        # without both step counts the change cannot be tied to one update
         return text
+    if move.steps != 1:
+        return text + f" That is the sum of {move.steps} steps."
     sgd = -move.learning_rate * move.gradient
     rule = (
         f" −η · {d_sym(name)} = −{fmt(move.learning_rate)} × {fmt(move.gradient)} "
