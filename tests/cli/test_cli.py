@@ -271,12 +271,40 @@ def test_check_fails_with_status_1_on_a_broken_gradient(capsys, monkeypatch):
 # ---------------------------------------------------------------- export
 
 
+def _outputs_of_export(fmt: str, path: Path, X):
+    """The outputs of the exported network, computed without the engine."""
+    if fmt == "onnx":
+        ort = pytest.importorskip("onnxruntime")
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        return session.run(None, {"input": X})[0]
+    if fmt == "npz":
+        with np.load(path, allow_pickle=False) as npz:
+            layers = [
+                (npz[f"layer{i}.weight"], npz[f"layer{i}.bias"]) for i in (1, 2, 3)
+            ]
+    else:
+        document = json.loads(path.read_text())
+        layers = [
+            (np.array(d["weight"]), np.array(d["bias"])) for d in document["layers"]
+        ]
+    a = X
+    for W, b in layers[:-1]:
+        a = np.maximum(a @ W.T + b, 0.0)  # relu
+    z = a @ layers[-1][0].T + layers[-1][1]
+    return np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)  # softmax
+
+
 @pytest.mark.parametrize("fmt", ["npz", "json", "onnx"])
-def test_export_writes_each_format(tmp_path, capsys, fmt):
+def test_export_writes_each_format_with_the_project_network(tmp_path, capsys, fmt):
     out = tmp_path / f"net.{fmt}"
     status, stdout, _ = run(capsys, "export", "digits", "--format", fmt, "-o", str(out))
     assert status == 0 and stdout == f"wrote {out}\n"
-    assert out.stat().st_size > 1000
+    project = load_project(example_paths()["digits"])
+    X = project.dataset.X_test[:20]
+    expected = project.network.predict(X)
+    np.testing.assert_allclose(
+        _outputs_of_export(fmt, out, X), expected, rtol=0, atol=1e-12
+    )
 
 
 def test_export_json_holds_the_project_cost(tmp_path, capsys):
@@ -346,6 +374,7 @@ def test_the_headless_commands_load_no_qt(tmp_path):
         "from backprop_lab.cli import main\n"
         f"main(['export', 'xor', '--format', 'onnx', '-o', {str(tmp_path / 'x')!r}])\n"
         "main(['check', 'chain'])\n"
+        f"main(['train', 'chain', '--steps', '3', '--out', {str(tmp_path / 'c')!r}])\n"
         "qt = [m for m in sys.modules if m.split('.')[0] in "
         "('PySide6', 'shiboken6', 'pyqtgraph')]\n"
         "print('QT:' + ','.join(qt))\n"
@@ -354,3 +383,4 @@ def test_the_headless_commands_load_no_qt(tmp_path):
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
     )
     assert "QT:\n" in result.stdout
+    assert load_project(tmp_path / "c").history.steps[-1] == 3

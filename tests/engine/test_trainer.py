@@ -137,6 +137,16 @@ def test_divergence_on_spiral_keeps_finite_weights_and_says_why():
     trainer.step(5)
     assert trainer.steps == steps
 
+    # the kept weights are exactly those after the last finite step
+    twin = Trainer.from_settings(
+        Network([2, 8, 8, 1], ["relu", "relu", "linear"], seed=0),
+        data, TrainingSettings(learning_rate=100.0, batch_size=10),
+    )  # fmt: skip
+    twin.step(steps)
+    assert twin.diverged is None
+    assert _max_diff(net.weights, twin.net.weights) == 0.0
+    assert _max_diff(net.biases, twin.net.biases) == 0.0
+
 
 def test_divergence_is_caught_when_only_the_parameters_overflow():
     net = Network([1, 1], ["linear"])
@@ -292,8 +302,12 @@ def test_replaced_network_arrays_are_trained_from_their_new_values():
     trainer = Trainer(Network([2, 3, 1], ["tanh", "sigmoid"]), X, Y)
     trainer.step()
     trainer.net.weights[0] = np.zeros((3, 2))
+    before = trainer.net.copy()
     trainer.step()
-    assert np.abs(trainer.net.weights[0]).max() < 0.1
+    rows = trainer.last_batch_indices
+    expected = before.gradients(X[rows], Y[rows]).weights
+    moved = [w - 0.1 * g for w, g in zip(before.weights, expected)]
+    assert _max_diff(trainer.net.weights, moved) < 1e-14
 
 
 def test_set_data_starts_the_counters_and_history_over():
@@ -329,6 +343,19 @@ def test_accuracy_for_classification_and_none_for_regression():
         Network([2, 3, 1], ["tanh", "linear"]), plane, TrainingSettings()
     )
     assert regression.accuracy() is None
+
+
+def test_accuracy_counts_by_threshold_and_by_largest_output():
+    # sigmoid(x): outputs above 0.5 exactly for x > 0
+    net = Network.from_parameters([[[1.0]]], [[0.0]], ["sigmoid"])
+    X, Y = [[-1.0], [1.0], [2.0], [-3.0]], [[0.0], [0.0], [1.0], [1.0]]
+    trainer = Trainer(net, X, Y, task="classification")
+    assert trainer.accuracy() == 0.5
+    # identity weights: the largest output is the largest input
+    net3 = Network.from_parameters([np.eye(3)], [np.zeros(3)], ["softmax"])
+    X3 = [[3.0, 1.0, 0.0], [0.0, 2.0, 1.0], [0.0, 0.0, 5.0]]
+    Y3 = np.eye(3)[[0, 2, 2]]
+    assert Trainer(net3, X3, Y3).accuracy() == pytest.approx(2 / 3)
 
 
 def test_float32_network_trains_in_float32():

@@ -105,6 +105,22 @@ def _replaced(old: str, new: str):
     return write
 
 
+def _csv_line(line: int, text: str | None):
+    """A valid project whose CSV data has `text` as its line `line`.
+
+    With text None the CSV file is left empty.
+    """
+
+    def write(path: Path) -> None:
+        path.write_text(json.dumps(valid_document(path.parent)))
+        csv_path = path.parent / "points.csv"
+        lines = csv_path.read_text().splitlines()
+        lines[line - 1] = text
+        csv_path.write_text("" if text is None else "\n".join(lines) + "\n")
+
+    return write
+
+
 def _absurd_sizes(document) -> None:
     document["network"]["sizes"] = [10**9, 10**9, 1]
 
@@ -180,6 +196,9 @@ BAD_CASES = {
         _edited(_set("data", "path", "nowhere/points.csv")),
         "nowhere/points.csv does not exist",
     ),
+    "csv_ragged": (_csv_line(3, "1,1"), "line 3: 2 values where the header has 3"),
+    "csv_text": (_csv_line(4, "0,one,1"), "line 4: column 'y' holds 'one'"),
+    "csv_empty": (_csv_line(1, None), "points.csv, line 1: the file is empty"),
 }
 
 

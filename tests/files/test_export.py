@@ -234,12 +234,21 @@ def test_history_csv_of_an_untrained_project_is_refused(tmp_path):
         export_history_csv(None, tmp_path / "h.csv")
 
 
-def formats_snippet() -> str:
-    """The NumPy code block of docs/formats.md that reads an NPZ export."""
-    text = (Path(__file__).parents[2] / "docs" / "formats.md").read_text()
-    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
-    (snippet,) = [b for b in blocks if 'np.load("net.npz"' in b]
-    return snippet
+def npz_snippets() -> dict:
+    """The NumPy code blocks of docs/formats.md and README.md that read an NPZ.
+
+    docs/formats.md must hold one; the README's is run too when it has one.
+    """
+    root = Path(__file__).parents[2]
+    found = {}
+    for name in ("docs/formats.md", "README.md"):
+        text = (root / name).read_text(encoding="utf-8")
+        blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+        found.update(
+            (f"{name} #{i}", b) for i, b in enumerate(blocks) if "net.npz" in b
+        )
+    assert any(key.startswith("docs/formats.md") for key in found)
+    return found
 
 
 @pytest.mark.parametrize(
@@ -256,9 +265,12 @@ def test_the_documented_numpy_snippet_reproduces_the_engine_outputs(
     export_npz(net, tmp_path / "net.npz", cost="quadratic")
     X = np.random.default_rng(8).normal(0, 1, (40, sizes[0]))
     monkeypatch.chdir(tmp_path)
-    namespace = {"X": X}
-    exec(formats_snippet(), namespace)
-    np.testing.assert_allclose(namespace["outputs"], net.predict(X), rtol=0, atol=1e-12)
+    for where, snippet in npz_snippets().items():
+        namespace = {"X": X}
+        exec(snippet, namespace)
+        np.testing.assert_allclose(
+            namespace["outputs"], net.predict(X), rtol=0, atol=1e-12, err_msg=where
+        )
 
 
 def test_npz_import_refuses_a_huge_array_from_its_header_alone(tmp_path):

@@ -302,3 +302,40 @@ def test_a_float32_network_loads_back_as_the_same_float32_values(tmp_path):
 def test_a_float64_network_writes_no_dtype_field(tmp_path):
     save_project(a_project(), tmp_path / "p.bplab")
     assert "dtype" not in json.loads((tmp_path / "p.bplab").read_text())["network"]
+
+
+def test_a_save_in_a_process_killed_mid_write_leaves_the_old_file(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "p.bplab"
+    save_project(a_project(), path)
+    before = path.read_bytes()
+    ready = tmp_path / "writing"
+    code = (
+        "import os, time\n"
+        "from pathlib import Path\n"
+        "from backprop_lab.files.project import load_project, save_project\n"
+        "def stall(handle):\n"
+        f"    Path({str(ready)!r}).touch()\n"
+        "    time.sleep(60)\n"
+        "os.fsync = stall\n"
+        f"project = load_project({str(path)!r})\n"
+        "project.name = 'changed'\n"
+        f"save_project(project, {str(path)!r})\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        deadline = time.monotonic() + 30
+        while not ready.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert ready.exists(), "the save never reached its write"
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    (written,) = tmp_path.glob(".p.bplab.*.tmp")  # the new text, never renamed
+    assert '"name": "changed"' in written.read_text()
+    assert path.read_bytes() == before
+    assert load_project(path).name == "awkward"
