@@ -265,38 +265,43 @@ def remove_neuron(net: Network, layer: int, j: int) -> Network:
 
 def remove_connection(net: Network, layer: int, j: int, k: int) -> Network:
     """Without the connection w_jk: its mask and weight become 0."""
-    layer = _check_layer(net, layer)
-    j, k = _check_neuron(net, layer, j), _check_input(net, layer, k)
-    if net.masks[layer][j, k] == 0:
-        raise EditError("that connection is already removed")
-    W_all, b_all, M_all, activations = _parts(net)
-    W_all[layer][j, k] = 0.0
-    M_all[layer][j, k] = 0.0
-    return _build(net, W_all, b_all, M_all, activations)
+    return _with_connection(
+        net, layer, j, k, 0.0, mask=0.0, present=True,
+        refusal="that connection is already removed",
+    )  # fmt: skip
 
 
 def restore_connection(net: Network, layer: int, j: int, k: int, value=0.0) -> Network:
     """With the removed connection w_jk back, holding `value`."""
-    layer = _check_layer(net, layer)
-    j, k = _check_neuron(net, layer, j), _check_input(net, layer, k)
     value = _check_value(value, "weight")
-    if net.masks[layer][j, k] == 1:
-        raise EditError("that connection is not removed")
-    W_all, b_all, M_all, activations = _parts(net)
-    W_all[layer][j, k] = value
-    M_all[layer][j, k] = 1.0
-    return _build(net, W_all, b_all, M_all, activations)
+    return _with_connection(
+        net, layer, j, k, value, mask=1.0, present=False,
+        refusal="that connection is not removed",
+    )  # fmt: skip
 
 
 def set_weight(net: Network, layer: int, j: int, k: int, value) -> Network:
     """With w_jk of `layer` set to value; refused on a removed connection."""
+    value = _check_value(value, "weight")
+    return _with_connection(
+        net, layer, j, k, value, mask=1.0, present=True,
+        refusal="that connection is removed; restore it to give it a weight",
+    )  # fmt: skip
+
+
+def _with_connection(net, layer, j, k, weight, mask, present: bool, refusal: str):
+    """A copy whose w_jk holds `weight` and `mask` (1 present, 0 removed).
+
+    present: whether the connection must exist before the edit; the edit is
+    refused with the sentence `refusal` otherwise.
+    """
     layer = _check_layer(net, layer)
     j, k = _check_neuron(net, layer, j), _check_input(net, layer, k)
-    value = _check_value(value, "weight")
-    if net.masks[layer][j, k] == 0:
-        raise EditError("that connection is removed; restore it to give it a weight")
+    if (net.masks[layer][j, k] == 1) != present:
+        raise EditError(refusal)
     W_all, b_all, M_all, activations = _parts(net)
-    W_all[layer][j, k] = value
+    W_all[layer][j, k] = weight
+    M_all[layer][j, k] = mask
     return _build(net, W_all, b_all, M_all, activations)
 
 

@@ -37,39 +37,33 @@ def _chain() -> Project:
     )
 
 
-def _xor() -> Project:
+def _classifier(name, network: Network, learning_rate, **points) -> Project:
+    """A 2-D classification example trained with Adam and cross-entropy.
+
+    points: n_points, noise and test_ratio of the built-in set `name`.
+    """
     return Project(
-        network=Network([2, 2, 1], ["tanh", "sigmoid"], seed=1),
+        network=network,
         settings=TrainingSettings(
-            cost="cross_entropy", optimizer="adam", learning_rate=0.05, batch_size=10
+            cost="cross_entropy",
+            optimizer="adam",
+            learning_rate=learning_rate,
+            batch_size=10,
         ),
-        data={
-            "kind": "builtin",
-            "name": "xor",
-            "n_points": 200,
-            "noise": 0.1,
-            "test_ratio": 0.5,
-            "seed": 0,
-        },
-        name="xor",
+        data={"kind": "builtin", "name": name, **points, "seed": 0},
+        name=name,
     )
 
 
+def _xor() -> Project:
+    network = Network([2, 2, 1], ["tanh", "sigmoid"], seed=1)
+    return _classifier("xor", network, 0.05, n_points=200, noise=0.1, test_ratio=0.5)
+
+
 def _spiral() -> Project:
-    return Project(
-        network=Network([2, 8, 8, 1], ["relu", "relu", "sigmoid"], seed=0),
-        settings=TrainingSettings(
-            cost="cross_entropy", optimizer="adam", learning_rate=0.02, batch_size=10
-        ),
-        data={
-            "kind": "builtin",
-            "name": "spiral",
-            "n_points": 400,
-            "noise": 0.05,
-            "test_ratio": 0.3,
-            "seed": 0,
-        },
-        name="spiral",
+    network = Network([2, 8, 8, 1], ["relu", "relu", "sigmoid"], seed=0)
+    return _classifier(
+        "spiral", network, 0.02, n_points=400, noise=0.05, test_ratio=0.3
     )
 
 
