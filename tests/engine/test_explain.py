@@ -220,16 +220,9 @@ def test_check_sample_size_shrinks_with_the_batch_and_network():
     assert 20 <= check_sample_size(big, 1000) < check_sample_size(big, 10) <= 400
 
 
-def test_whole_network_check_finds_a_wrong_gradient(monkeypatch):
+def test_whole_network_check_finds_a_wrong_gradient(wrong_gradients):
     net, X, Y = random_problem(11, "tanh", "sigmoid")
-    original = Network.gradients
-
-    def broken(self, *args, **kwargs):
-        grads = original(self, *args, **kwargs)
-        grads.weights[1] *= 1.5
-        return grads
-
-    monkeypatch.setattr(Network, "gradients", broken)
+    wrong_gradients(1, 1.5)
     for sample in (None, 3):
         rows = check_network(net, X, Y, sample=sample)
         assert rows[1].weight_error > 1e-3
