@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from backprop_lab.app import worker
 from backprop_lab.app.snapshot import Snapshot
+from backprop_lab.app.views.history import GrowingArray
 from backprop_lab.app.worker import Command, TrainingWorker
 from backprop_lab.engine import Network, edits
 from backprop_lab.engine.trainer import Trainer, TrainingSettings
@@ -26,29 +27,65 @@ _STRAGGLERS: list[QThread] = []
 
 
 class HistoryBuffer:
-    """The whole cost history seen by the GUI, grown from snapshot deltas."""
+    """The whole cost history seen by the GUI, grown from snapshot deltas.
+
+    Rows are appended in place (amortised O(1) per step), so a long run does
+    not copy its whole history with every snapshot. The attributes are views
+    of the rows so far.
+    """
 
     def __init__(self):
         self.clear()
 
     def clear(self) -> None:
-        self.steps = np.zeros(0, np.int64)
-        self.train = np.zeros(0)
-        self.test_steps = np.zeros(0, np.int64)
-        self.test = np.zeros(0)
-        self.grad_norms = np.zeros((0, 0))
+        self._steps = GrowingArray(dtype=np.int64)
+        self._train = GrowingArray()
+        self._test_steps = GrowingArray(dtype=np.int64)
+        self._test = GrowingArray()
+        self._norms = GrowingArray((0,))
+
+    @property
+    def steps(self) -> np.ndarray:
+        return self._steps.values
+
+    @property
+    def train(self) -> np.ndarray:
+        return self._train.values
+
+    @property
+    def test_steps(self) -> np.ndarray:
+        return self._test_steps.values
+
+    @property
+    def test(self) -> np.ndarray:
+        return self._test.values
+
+    @property
+    def grad_norms(self) -> np.ndarray:
+        return self._norms.values
 
     def __len__(self) -> int:
-        return len(self.steps)
+        return len(self._steps)
 
     def extend(self, snapshot: Snapshot) -> None:
         if snapshot.history_reset:
             self.clear()
-        self.steps = np.concatenate([self.steps, snapshot.new_steps])
-        self.train = np.concatenate([self.train, snapshot.new_train_costs])
-        self.test_steps = np.concatenate([self.test_steps, snapshot.new_test_steps])
-        self.test = np.concatenate([self.test, snapshot.new_test_costs])
-        self.grad_norms = worker.concat_norms(self.grad_norms, snapshot.new_grad_norms)
+        self._steps.append(snapshot.new_steps)
+        self._train.append(snapshot.new_train_costs)
+        self._test_steps.append(snapshot.new_test_steps)
+        self._test.append(snapshot.new_test_costs)
+        self._extend_norms(snapshot.new_grad_norms)
+
+    def _extend_norms(self, rows: np.ndarray) -> None:
+        if rows.shape[0] == 0:
+            return
+        if rows.ndim == 2 and rows.shape[1] == self._norms.values.shape[1]:
+            self._norms.append(rows)
+            return
+        # a new number of layers: earlier rows are padded with NaN
+        merged = worker.concat_norms(self.grad_norms, rows)
+        self._norms = GrowingArray(merged.shape[1:])
+        self._norms.append(merged)
 
     def as_snapshot(self, latest: Snapshot) -> Snapshot:
         """`latest` carrying the whole history, for a view that starts over."""
@@ -86,7 +123,7 @@ def _arrays(dataset) -> tuple:
 class TrainingSession(QObject):
     """Owns the worker thread and the GUI-side copies of the training state."""
 
-    # a new snapshot from the worker (GUI thread, at most about 30 a second)
+    # a new snapshot from the worker (GUI thread, at most worker.MAX_RATE a second)
     snapshot_ready = Signal(object)
     # the network was replaced by an edit, a reset or a load
     network_changed = Signal(object)

@@ -2,7 +2,7 @@
 
 Commands come in through a queue that is read between bounded chunks of
 steps; a chunk lasts a few milliseconds so that pause, edits and stop take
-effect at once. Results go out as immutable snapshots, at most about 30 a
+effect at once. Results go out as immutable snapshots, at most MAX_RATE a
 second. Only the newest waits in a one-place slot: a new snapshot replaces
 an unread one (their history deltas merged), so nothing piles up when the
 GUI is slow.
@@ -32,6 +32,9 @@ SETTINGS, EDIT, DATA, LOAD, STOP = "settings", "edit", "data", "load", "stop"
 # a chunk of steps should last about this long (seconds)
 CHUNK_SECONDS = 0.007
 MAX_CHUNK = 5000
+# snapshots per second at most: a little above the 30 a second the views
+# need, as a chunk can end a few milliseconds after a snapshot is due
+MAX_RATE = 40.0
 # accuracies are recomputed at most this often (seconds)
 ACCURACY_SECONDS = 0.25
 # a step whose cost is this many times the run's first cost has blown up
@@ -137,7 +140,7 @@ class TrainingWorker(QObject):
     # emitted by post() so that the worker's event loop reads the queue
     _wake = Signal()
 
-    def __init__(self, trainer, max_rate: float = 30.0):
+    def __init__(self, trainer, max_rate: float = MAX_RATE):
         super().__init__()
         self._trainer = trainer
         self._commands: queue.Queue[Command] = queue.Queue()

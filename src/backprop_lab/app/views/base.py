@@ -10,15 +10,16 @@ drawn at once.
 
 import logging
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
-from PySide6.QtCore import QRect, QRectF, QSize, QTimer
+from PySide6.QtCore import QRect, QRectF, QSize
 from PySide6.QtGui import QPainter
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from backprop_lab.app.views.history import Envelope
 
@@ -82,13 +83,38 @@ def graphics_layout() -> TimedGraphics:
     return widget
 
 
+def cache_picture(item) -> None:
+    """Keep the item's painting as a pixmap, repainted only when it changes.
+
+    Axes and titles change far less often than the curves and images next
+    to them; cached, a new frame copies them instead of drawing them again.
+    """
+    item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+
 def style_plot(plot: pg.PlotItem) -> None:
-    """Dark axes and labels on the white background."""
+    """Dark axes and labels on the white background; both cached."""
     for name in ("left", "bottom", "right", "top"):
         axis = plot.getAxis(name)
         axis.setPen(FOREGROUND)
         axis.setTextPen(FOREGROUND)
         axis.enableAutoSIPrefix(False)
+        cache_picture(axis)
+    cache_picture(plot.titleLabel)
+
+
+def set_title(plot: pg.PlotItem, text: str, **options) -> None:
+    """Set the plot's title only when it changes (a new title lays out again)."""
+    if getattr(plot, "_shown_title", None) != text:
+        plot._shown_title = text
+        plot.setTitle(text, color=FOREGROUND, **options)
+
+
+def set_bar_levels(bar: pg.ColorBarItem, levels) -> None:
+    """Set the colour bar's levels only when they change (its axis redraws)."""
+    levels = (float(levels[0]), float(levels[1]))
+    if tuple(float(v) for v in bar.levels()) != levels:
+        bar.setLevels(levels)
 
 
 def color_bar(values=(-1.0, 1.0)) -> pg.ColorBarItem:
@@ -99,6 +125,7 @@ def color_bar(values=(-1.0, 1.0)) -> pg.ColorBarItem:
     axis = bar.getAxis("right")
     axis.enableAutoSIPrefix(False)
     axis.setTextPen(FOREGROUND)
+    cache_picture(axis)
     return bar
 
 
@@ -279,6 +306,11 @@ class View(QWidget):
         if suffix not in (".png", ".svg"):
             raise ValueError(f"{path.name}: an image must end in .png or .svg")
         item = self._export_item()
+        with _uncached(item.scene()):
+            self._export(item, path, suffix)
+        logger.debug("exported %s to %s", self.title, path)
+
+    def _export(self, item, path: Path, suffix: str) -> None:
         if suffix == ".png":
             exporter = pg.exporters.ImageExporter(item)
             width = max(int(item.boundingRect().width()), 200)
@@ -288,7 +320,6 @@ class View(QWidget):
             SvgPainterExporter(item).export(str(path))
             if not path.exists():
                 raise OSError(f"{path.name} could not be written")
-        logger.debug("exported %s to %s", self.title, path)
 
     # what subclasses provide
 
@@ -312,10 +343,11 @@ class View(QWidget):
 class HistoryCurves:
     """Curves fed from an Envelope, redrawn at about 2 points per pixel."""
 
-    def __init__(self, plot: pg.PlotItem, envelope: Envelope, curves):
+    def __init__(self, plot: pg.PlotItem, envelope: Envelope, curves, follower=None):
         self.plot = plot
         self.envelope = envelope
         self.curves = curves
+        self.follower = follower
         self.clipped = False
 
     def draw(self) -> None:
@@ -331,9 +363,11 @@ class HistoryCurves:
     def visible_x_range(self):
         """None while the x axis follows the data, else the shown steps."""
         view = self.plot.vb
-        if view.state["autoRange"][0]:
-            return None
-        return tuple(view.viewRange()[0])
+        if self.follower is not None:
+            following = self.follower.following
+        else:
+            following = view.state["autoRange"][0]
+        return None if following else tuple(view.viewRange()[0])
 
 
 def history_curve(plot, color, name) -> pg.PlotDataItem:
@@ -342,19 +376,122 @@ def history_curve(plot, color, name) -> pg.PlotDataItem:
     return curve
 
 
-def watch_view(plot: pg.PlotItem, curves, redraw) -> None:
-    """Redraw when the user pans, zooms, resizes or returns to the whole run.
+class RangeFollower:
+    """Keeps a plot's ranges around its growing data, changing them seldom.
 
-    curves: the HistoryCurves of the plot; while the x axis follows the data,
-    a range change caused by new data needs no second drawing.
+    pyqtgraph's auto range moves the axes on every new point, so their ticks
+    are laid out and drawn again with every frame. Here the step axis gets
+    headroom and the value axis a margin, and a range changes only when the
+    data leave it or fill too little of it. Panning or zooming stops the
+    following; the plot's auto range button ("A", or View All) resumes it.
     """
 
+    X_HEADROOM = 0.25
+    Y_MARGIN = 0.08
+    SHRINK_BELOW = 0.5
+
+    def __init__(self, plot: pg.PlotItem, follow_y: bool = True):
+        self.plot = plot
+        self.follow_y = follow_y
+        self.following = True
+        self._setting = False
+        self.resumed = None  # called after following resumes
+        plot.vb.disableAutoRange()
+        plot.vb.sigStateChanged.connect(self._on_state_changed)
+
+    def fit(self, force: bool = False) -> None:
+        """Move the ranges if the data left them (or always, when forced)."""
+        if not self.following:
+            return
+        bounds = self.plot.vb.childrenBounds()
+        shown = self.plot.vb.viewRange()
+        x = _grown(bounds[0], shown[0], force, _x_range, self.SHRINK_BELOW)
+        y = None
+        if self.follow_y:
+            y = _grown(bounds[1], shown[1], force, _y_range, self.SHRINK_BELOW)
+        if x is None and y is None:
+            return
+        self._setting = True
+        try:
+            self.plot.vb.setRange(xRange=x, yRange=y, padding=0)
+        finally:
+            self._setting = False
+
+    def user_moved(self) -> None:
+        """The user panned or zoomed: stop following."""
+        if not self._setting:
+            self.following = False
+
+    def _on_state_changed(self, *_) -> None:
+        if self._setting or not self.plot.vb.state["autoRange"][0]:
+            return
+        # the auto range button or View All: follow again, our way
+        self._setting = True
+        try:
+            self.plot.vb.disableAutoRange()
+        finally:
+            self._setting = False
+        self.following = True
+        self.fit(force=True)
+        if self.resumed is not None:
+            self.resumed()
+
+
+def _x_range(low, high):
+    span = max(high - low, 1.0)
+    return low, low + span * (1.0 + RangeFollower.X_HEADROOM)
+
+
+def _y_range(low, high):
+    span = high - low
+    margin = span * RangeFollower.Y_MARGIN if span > 0 else max(abs(high), 1.0) * 0.1
+    return low - margin, high + margin
+
+
+def _grown(bounds, shown, force, target, shrink_below):
+    """A new (low, high) for data `bounds` against the `shown` range, or None."""
+    if bounds is None or not np.all(np.isfinite(bounds)):
+        return None
+    low, high = float(bounds[0]), float(bounds[1])
+    inside = shown[0] <= low and high <= shown[1]
+    wide = (high - low) >= shrink_below * (shown[1] - shown[0])
+    if inside and wide and not force:
+        return None
+    return target(low, high)
+
+
+def watch_view(plot: pg.PlotItem, curves, redraw) -> RangeFollower:
+    """Follow the data; redraw on pan, zoom, resize or the return to following.
+
+    curves: the HistoryCurves of the plot; they get the follower, which
+    decides whether they draw the whole run or the shown steps.
+    """
+    follower = RangeFollower(plot)
+    for history in curves:
+        history.follower = follower
+    follower.resumed = redraw
+
     def on_range_changed(*_):
-        if not plot.vb.state["autoRange"][0]:
-            redraw()
-        elif any(c.clipped for c in curves):
-            # after the view box has finished following the clipped data
-            QTimer.singleShot(0, redraw)
+        if follower._setting:
+            return
+        follower.user_moved()
+        redraw()
 
     plot.vb.sigXRangeChanged.connect(on_range_changed)
+    plot.vb.sigYRangeChanged.connect(on_range_changed)
     plot.vb.sigResized.connect(lambda *_: redraw())
+    return follower
+
+
+@contextmanager
+def _uncached(scene):
+    """Items paint themselves (not a screen pixmap) while exporting."""
+    no_cache = QGraphicsItem.CacheMode.NoCache
+    cached = [item for item in scene.items() if item.cacheMode() != no_cache]
+    for item in cached:
+        item.setCacheMode(no_cache)
+    try:
+        yield
+    finally:
+        for item in cached:
+            cache_picture(item)

@@ -74,7 +74,9 @@ class CostView(View):
         plot.addItem(self.cursor, ignoreBounds=True)
         self.train_curves = HistoryCurves(plot, self.train, [self.train_curve])
         self.test_curves = HistoryCurves(plot, self.test, [self.test_curve])
-        watch_view(plot, (self.train_curves, self.test_curves), self._draw_costs)
+        self.follow = watch_view(
+            plot, (self.train_curves, self.test_curves), self._draw_costs
+        )
 
     def _build_accuracy_plot(self) -> None:
         plot = self.accuracy_plot
@@ -88,7 +90,10 @@ class CostView(View):
         self.train_accuracy_curve = history_curve(plot, TRAIN_COLOR, "train")
         self.test_accuracy_curve = history_curve(plot, TEST_COLOR, "test")
         self.accuracy_curves = HistoryCurves(
-            plot, self.accuracy, [self.train_accuracy_curve, self.test_accuracy_curve]
+            plot,
+            self.accuracy,
+            [self.train_accuracy_curve, self.test_accuracy_curve],
+            self.follow,
         )
         plot.setVisible(False)
 
@@ -129,6 +134,7 @@ class CostView(View):
     def _draw_costs(self) -> None:
         self.train_curves.draw()
         self.test_curves.draw()
+        self.follow.fit()
 
     def _export_item(self):
         return self.graphics.ci

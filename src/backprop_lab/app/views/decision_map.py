@@ -19,6 +19,8 @@ from backprop_lab.app.views.base import (
     graphics_layout,
     peak_magnitude,
     place_image,
+    set_bar_levels,
+    set_title,
     style_plot,
     thin_pen,
 )
@@ -131,7 +133,7 @@ class DecisionMapView(View):
         style_plot(self.plot)
         self.plot.setLabel("bottom", "input x1")
         self.plot.setLabel("left", "input x2")
-        self.plot.setTitle("output", color=FOREGROUND)
+        set_title(self.plot, "output")
         self.plot.setAspectLocked(True)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
@@ -225,17 +227,17 @@ class DecisionMapView(View):
         n = GRID
         classification = getattr(self.dataset, "task", "") == "classification"
         if output.shape[1] > 1 and classification:
-            self.plot.setTitle("class of the largest output", color=FOREGROUND)
+            set_title(self.plot, "class of the largest output")
             self.image.setImage(self._argmax_colors(output).reshape(n, n, 3))
             self.bar.setVisible(False)
             self.boundary.setVisible(False)
             return
         title = "output" if output.shape[1] == 1 else f"output 1 of {output.shape[1]}"
-        self.plot.setTitle(title, color=FOREGROUND)
+        set_title(self.plot, title)
         values = output[:, 0].reshape(n, n)
         levels = self._output_levels(values, activation)
         self.image.setImage(values, autoLevels=False, levels=levels)
-        self.bar.setLevels(levels)
+        set_bar_levels(self.bar, levels)
         if not classification and levels != self._target_levels:
             self._color_targets(levels)
             self._target_levels = levels

@@ -16,6 +16,7 @@ from backprop_lab.app.views.base import (
     graphics_layout,
     peak_magnitude,
     place_image,
+    set_bar_levels,
     style_plot,
 )
 
@@ -76,7 +77,7 @@ class DigitsWeightsView(View):
         levels = self.levels.update(peak_magnitude([weights[:shown]]))
         for image, row in zip(self.images, weights[:shown], strict=True):
             image.setImage(row.reshape(SIDE, SIDE), autoLevels=False, levels=levels)
-        self.bar.setLevels(levels)
+        set_bar_levels(self.bar, levels)
 
     def _build_grid(self, n: int) -> None:
         """One ImageItem and number per neuron; made when the count changes."""

@@ -41,7 +41,7 @@ class GradientNormView(View):
         self.plot.setLabel("bottom", "step")
         self.legend = self.plot.addLegend(offset=(-10, 10), labelTextColor=FOREGROUND)
         self.history = HistoryCurves(self.plot, self.norms, [])
-        watch_view(self.plot, (self.history,), self.history.draw)
+        self.follow = watch_view(self.plot, (self.history,), self._draw)
 
         self.log_switch = QCheckBox("log scale")
         self.log_switch.setChecked(True)
@@ -89,6 +89,7 @@ class GradientNormView(View):
 
     def _draw(self) -> None:
         self.history.draw()
+        self.follow.fit()
 
     def _export_item(self):
         return self.graphics.ci

@@ -5,12 +5,13 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout
 
 from backprop_lab.app.views.base import (
-    FOREGROUND,
     SymmetricLevels,
     View,
     color_bar,
     graphics_layout,
     peak_magnitude,
+    set_bar_levels,
+    set_title,
     style_plot,
 )
 
@@ -47,7 +48,7 @@ class LayerHeatmap:
         """Draw matrix (n_out, n_in) with the levels kept for `kind`."""
         low, high = self.levels[kind].update(peak_magnitude([matrix]))
         self.image.setImage(matrix, autoLevels=False, levels=(low, high))
-        self.bar.setLevels((low, high))
+        set_bar_levels(self.bar, (low, high))
         if (matrix.shape, kind) != (self.shape, self.kind):
             self._set_title(matrix.shape, kind)
         if matrix.shape != self.shape:
@@ -62,7 +63,7 @@ class LayerHeatmap:
         symbol = "w_jk" if kind == "weights" else "dC/dw_jk"
         n_out, n_in = shape
         title = f"layer {self.layer + 1}: {symbol}  ({n_out} x {n_in})"
-        self.plot.setTitle(title, color=FOREGROUND, size="9pt")
+        set_title(self.plot, title, size="9pt")
 
 
 class WeightsView(View):
