@@ -31,6 +31,8 @@ EXPORT_FORMATS = ("npz", "json", "onnx", "csv")
 CHECK_THRESHOLD = 1e-6
 # the gradient check uses at most this many training examples
 CHECK_SAMPLE = 64
+# one `train` run takes at most this many steps (its history stays in memory)
+MAX_STEPS = 100_000_000
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -97,6 +99,10 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} is not a positive number of steps")
+    if value > MAX_STEPS:
+        raise argparse.ArgumentTypeError(
+            f"{value} steps are more than one run takes ({MAX_STEPS:,})"
+        )
     return value
 
 
@@ -130,6 +136,7 @@ def run_train(args) -> int:
 
     project = _load(args.project)
     out = Path(args.out) if args.out else _default_out(args.project)
+    _check_writable(out)
     trainer = Trainer.from_settings(project.network, project.dataset, project.settings)
     trainer.restore_history(project.history)
 
@@ -146,6 +153,15 @@ def run_train(args) -> int:
         print(f"{PROG}: {trainer.diverged}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_INTERRUPTED if interrupted else EXIT_OK
+
+
+def _check_writable(out: Path) -> None:
+    """Refuse an --out that cannot be written before any training is done."""
+    if out.is_dir():
+        raise UsageError(f"Cannot save {out}: it is a folder, not a file.")
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise UsageError(f"Cannot save {out}: the folder {folder} does not exist.")
 
 
 def _default_out(argument: str) -> Path:

@@ -88,6 +88,7 @@ def test_a_bad_file_in_a_real_process_has_no_traceback(tmp_path, case):
         (["train", "xor"], "--steps"),
         (["train", "xor", "--steps", "0"], "not a positive number"),
         (["train", "xor", "--steps", "ten"], "'ten' is not a whole number"),
+        (["train", "xor", "--steps", "100000001"], "more than one run takes"),
         (["export", "xor", "--format", "pdf", "-o", "x.pdf"], "invalid choice"),
         (["export", "xor", "--format", "npz"], "-o/--out"),
         (["check"], "project"),
@@ -142,6 +143,20 @@ def test_training_an_example_never_overwrites_the_shipped_file(
     assert status == 0
     assert example_paths()["chain"].read_bytes() == shipped
     assert load_project(tmp_path / "chain.bplab").history.steps[-1] == 20
+
+
+@pytest.mark.parametrize(
+    "out, fragment",
+    [(".", "is a folder, not a file"), ("missing/p.bplab", "folder missing does")],
+)
+def test_an_unwritable_out_is_refused_before_training(
+    tmp_path, capsys, monkeypatch, out, fragment
+):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(Trainer, "step", lambda *args: pytest.fail("it trained"))
+    status, stdout, err = run(capsys, "train", "xor", "--steps", "5", "--out", out)
+    assert status == 2 and stdout == ""
+    assert_one_line_error(err, fragment)
 
 
 def test_training_again_continues_the_step_count(tmp_path, capsys):
