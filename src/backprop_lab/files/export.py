@@ -6,17 +6,18 @@ has a weight matrix of shape (n_out, n_in) and a bias vector of shape
 """
 
 import csv
+import io
 import json
 import logging
 import math
 import os
 import zipfile
-from pathlib import Path
 
 import numpy as np
 
 from backprop_lab.engine.activations import LEAKY_SLOPE
 from backprop_lab.engine.network import MAX_LAYER_SIZE, Network
+from backprop_lab.files.atomic import reason, write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -84,16 +85,18 @@ def export_npz(net: Network, path, cost: str | None = None) -> None:
     `activations` (strings, one per weight layer) and, when given, `cost`
     (a 0-d string). Nothing in the file needs pickle to be read.
     """
-    try:
-        with open(path, "wb") as stream:
-            np.savez(stream, **npz_arrays(net, cost))
-    except OSError as error:
-        raise ExportError(f"Cannot write {_name(path)}: {_reason(error)}.") from error
+    buffer = io.BytesIO()
+    np.savez(buffer, **npz_arrays(net, cost))
+    _write(path, buffer.getvalue())
     log.debug("wrote NPZ weights to %s", path)
 
 
-def _reason(error: OSError) -> str:
-    return (error.strerror or str(error)).lower()
+def _write(path, data: bytes) -> None:
+    """Write an export atomically; ExportError with one sentence if it fails."""
+    try:
+        write_atomically(path, data)
+    except OSError as error:
+        raise ExportError(f"Cannot write {_name(path)}: {reason(error)}.") from error
 
 
 def _npz_header_shape(archive: zipfile.ZipFile, key: str):
@@ -159,7 +162,7 @@ def _read_npz(path, name: str) -> dict:
     except IsADirectoryError as error:
         raise ExportError(f"Cannot read {name}: it is a folder.") from error
     except OSError as error:
-        raise ExportError(f"Cannot read {name}: {_reason(error)}.") from error
+        raise ExportError(f"Cannot read {name}: {reason(error)}.") from error
     except (zipfile.BadZipFile, ValueError, EOFError) as error:
         raise ExportError(f"{name} is not an NPZ file of weights.") from error
 
@@ -224,16 +227,8 @@ def export_json(net: Network, path, cost: str | None = None) -> None:
     read back exactly.
     """
     text = json.dumps(weights_document(net, cost), indent=1, allow_nan=False)
-    _write_text(path, text + "\n")
+    _write(path, (text + "\n").encode("utf-8"))
     log.debug("wrote JSON weights to %s", path)
-
-
-def _write_text(path, text: str) -> None:
-    try:
-        with open(path, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-    except OSError as error:
-        raise ExportError(f"Cannot write {_name(path)}: {_reason(error)}.") from error
 
 
 # ---------------------------------------------------------------- ONNX
@@ -322,10 +317,7 @@ def _activation_node(helper, name: str, z_name: str, a_name: str, i: int):
 def export_onnx(net: Network, path, dtype=None) -> None:
     """Write the network as an ONNX model (see onnx_model)."""
     model = onnx_model(net, dtype)
-    try:
-        Path(path).write_bytes(model.SerializeToString())
-    except OSError as error:
-        raise ExportError(f"Cannot write {_name(path)}: {_reason(error)}.") from error
+    _write(path, model.SerializeToString())
     log.debug("wrote ONNX model to %s", path)
 
 
@@ -368,11 +360,9 @@ def export_history_csv(history, path) -> None:
             f"There is no training history to write to {_name(path)}; train first."
         )
     header, rows = history_rows(history)
-    try:
-        with open(path, "w", encoding="utf-8", newline="") as stream:
-            writer = csv.writer(stream, lineterminator="\n")
-            writer.writerow(header)
-            writer.writerows(rows)
-    except OSError as error:
-        raise ExportError(f"Cannot write {_name(path)}: {_reason(error)}.") from error
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    _write(path, text.getvalue().encode("utf-8"))
     log.debug("wrote %d history rows to %s", len(rows), path)

@@ -14,7 +14,6 @@ import json
 import logging
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from backprop_lab.engine.history import CostHistory
 from backprop_lab.engine.network import MAX_LAYER_SIZE, Network, check_architecture
 from backprop_lab.engine.optimizers import OPTIMIZERS
 from backprop_lab.engine.trainer import TrainingSettings
+from backprop_lab.files.atomic import reason, write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -174,63 +174,11 @@ def save_project(project: Project, path) -> None:
             f"cannot be written ({error})."
         ) from error
     try:
-        _write_atomically(path, folder, data)
+        write_atomically(path, data)
     except OSError as error:
-        reason = (error.strerror or str(error)).lower()
-        raise ProjectError(f"Cannot save {os.fspath(path)}: {reason}.") from error
+        message = f"Cannot save {os.fspath(path)}: {reason(error)}."
+        raise ProjectError(message) from error
     log.debug("saved project %s (%d bytes)", path, len(data))
-
-
-def _write_atomically(path: Path, folder: Path, data: bytes) -> None:
-    mode = _file_mode(path)
-    handle, temporary = tempfile.mkstemp(
-        dir=folder, prefix=f".{path.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        with _ignored(OSError):
-            os.unlink(temporary)
-        raise
-    _sync_folder(folder)
-
-
-def _file_mode(path: Path) -> int:
-    """The mode of the file being replaced, or the umask's default."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the rename durable where the system allows syncing a folder."""
-    if not hasattr(os, "O_DIRECTORY"):
-        return
-    with _ignored(OSError):
-        handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(handle)
-        finally:
-            os.close(handle)
-
-
-class _ignored:
-    def __init__(self, *kinds):
-        self.kinds = kinds
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, error, traceback):
-        return kind is not None and issubclass(kind, self.kinds)
 
 
 # ---------------------------------------------------------------- reading
@@ -265,8 +213,7 @@ def _read_bytes(path: Path, name: str) -> bytes:
     except FileNotFoundError as error:
         raise ProjectError(f"Cannot open {name}: the file does not exist.") from error
     except OSError as error:
-        reason = (error.strerror or str(error)).lower()
-        raise ProjectError(f"Cannot open {name}: {reason}.") from error
+        raise ProjectError(f"Cannot open {name}: {reason(error)}.") from error
 
 
 def project_from_text(text: str, source_name="project", base_dir=None) -> Project:
