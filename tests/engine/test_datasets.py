@@ -179,3 +179,19 @@ def test_a_csv_with_one_row_trains_on_that_row(tmp_path):
     trainer = Trainer.from_settings(net, data, TrainingSettings(learning_rate=0.1))
     trainer.step(100)
     assert net.predict(data.X_train)[0, 0] == pytest.approx(2.0, abs=1e-6)
+
+
+def test_the_digits_and_csv_splits_are_deterministic_by_seed(tmp_path):
+    def digits(seed):
+        return make_dataset({"kind": "digits", "test_ratio": 0.3, "seed": seed})
+
+    assert np.array_equal(digits(5).X_test, digits(5).X_test)
+    assert not np.array_equal(digits(5).X_test, digits(6).X_test)
+    rows = "\n".join(f"{i},{i * i}" for i in range(30))
+    path = _write(tmp_path, "x,y\n" + rows + "\n")
+
+    def csv(seed):
+        return load_csv(path, ["x"], ["y"], "regression", test_ratio=0.3, seed=seed)
+
+    assert np.array_equal(csv(1).Y_test, csv(1).Y_test)
+    assert not np.array_equal(csv(1).Y_test, csv(2).Y_test)

@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 from backprop_lab.engine import Network
 from backprop_lab.engine.activations import HIDDEN_ACTIVATIONS
 from backprop_lab.engine.explain import (
+    CHECK_MINIMUM,
+    CHECK_SAMPLE,
     check_network,
     check_parameter,
     check_sample_size,
@@ -213,11 +215,18 @@ def test_big_layers_are_checked_on_a_sample_with_tiny_errors():
     assert max(max(r.weight_error, r.bias_error) for r in rows) < 1e-6
 
 
-def test_check_sample_size_shrinks_with_the_batch_and_network():
+def test_check_sample_size_keeps_the_cost_of_a_check_within_its_budget():
     small, _, _ = random_problem(19)
     big = Network([784, 128, 10], ["sigmoid", "softmax"])
-    assert check_sample_size(small, 10) == 400
-    assert 20 <= check_sample_size(big, 1000) < check_sample_size(big, 10) <= 400
+    assert check_sample_size(small, 10) == CHECK_SAMPLE  # all fits: the most
+    budget = 2e9
+    for n_samples in (100, 200, 400):
+        sample = check_sample_size(big, n_samples, budget)
+        # each checked parameter runs two forward passes over every example
+        work = 2 * n_samples * big.n_parameters * sample
+        assert CHECK_MINIMUM < sample < CHECK_SAMPLE
+        assert budget / 2 < work <= budget
+    assert check_sample_size(big, 10**6, budget) == CHECK_MINIMUM
 
 
 def test_whole_network_check_finds_a_wrong_gradient(wrong_gradients):
