@@ -1,5 +1,6 @@
 """Backpropagation against finite differences over random architectures."""
 
+import by_hand
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
@@ -63,30 +64,6 @@ def test_backprop_matches_central_differences(problem):
         assert np.all(errors[m == 0] == 0.0)
 
 
-# the activations and costs written out again, independently of the engine
-FUNCTIONS = {
-    "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
-    "tanh": np.tanh,
-    "relu": lambda z: np.maximum(z, 0.0),
-    "leaky_relu": lambda z: np.where(z > 0, z, 0.01 * z),
-    "linear": lambda z: z,
-    "softmax": lambda z: np.exp(z) / np.exp(z).sum(axis=1, keepdims=True),
-}
-
-
-def cost_by_hand(weights, biases, activations, X, Y, cost):
-    a = X
-    for W, b, name in zip(weights, biases, activations):
-        a = FUNCTIONS[name](a @ W.T + b)
-    if cost == "quadratic":
-        per_example = ((a - Y) ** 2).sum(axis=1)
-    elif activations[-1] == "softmax":
-        per_example = -(Y * np.log(a)).sum(axis=1)
-    else:
-        per_example = -(Y * np.log(a) + (1 - Y) * np.log(1 - a)).sum(axis=1)
-    return per_example.mean()
-
-
 @settings(max_examples=60, deadline=None)
 @given(problems(), st.randoms(use_true_random=False))
 def test_backprop_matches_differences_of_a_cost_computed_here(problem, random):
@@ -108,14 +85,14 @@ def test_backprop_matches_differences_of_a_cost_computed_here(problem, random):
         array = params[kind][layer]
         value = array[index]
         array[index] = value + eps
-        plus = cost_by_hand(*params, net.activations, X, Y, cost)
+        plus = by_hand.cost(*params, net.activations, X, Y, cost)
         array[index] = value - eps
-        minus = cost_by_hand(*params, net.activations, X, Y, cost)
+        minus = by_hand.cost(*params, net.activations, X, Y, cost)
         array[index] = value
         numeric = (plus - minus) / (2 * eps)
         assert abs(backprop - numeric) <= 1e-6 * max(1.0, abs(numeric))
     assert grads.cost == pytest.approx(
-        cost_by_hand(*params, net.activations, X, Y, cost), rel=1e-12, abs=1e-12
+        by_hand.cost(*params, net.activations, X, Y, cost), rel=1e-12, abs=1e-12
     )
 
 

@@ -599,3 +599,10 @@ def test_softmax_output_with_the_quadratic_cost_trains():
     assert trainer.diverged is None
     assert trainer.train_cost < 0.7 * before
     assert trainer.accuracy() > 0.5
+
+
+def test_an_unknown_task_is_refused_with_a_sentence():
+    rng = np.random.default_rng(23)
+    X, Y = _data(rng)
+    with pytest.raises(ValueError, match="'classification' or 'regression'"):
+        Trainer(Network([2, 3, 1], ["tanh", "sigmoid"]), X, Y, task="clustering")

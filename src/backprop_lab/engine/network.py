@@ -60,7 +60,10 @@ def check_architecture(sizes, activations) -> None:
             )
     n_parameters = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
     if n_parameters > MAX_PARAMETERS:
-        raise ValueError(f"{n_parameters} parameters are more than the limit")
+        raise ValueError(
+            f"{n_parameters:,} weights and biases are more than the "
+            f"{MAX_PARAMETERS:,} allowed"
+        )
     if len(activations) != len(sizes) - 1:
         raise ValueError(
             f"{len(sizes) - 1} layers need {len(sizes) - 1} activations, "
@@ -75,6 +78,25 @@ def check_architecture(sizes, activations) -> None:
             raise ValueError("softmax is allowed on the output layer only")
         if name == "softmax" and sizes[index + 1] < 2:
             raise ValueError("a softmax output needs at least two neurons")
+
+
+def check_dtype(dtype) -> np.dtype:
+    """float64 or float32 as a NumPy dtype; ValueError for any other type."""
+    try:
+        found = np.dtype(dtype)
+    except TypeError:
+        found = None
+    if found not in (np.float64, np.float32):
+        raise ValueError(f"a network holds float64 or float32 numbers, not {dtype!r}")
+    return found
+
+
+def check_seed(seed) -> int:
+    """A random seed, a whole number >= 0; ValueError otherwise."""
+    whole = isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)
+    if not whole or seed < 0:
+        raise ValueError(f"the seed must be a whole number >= 0, not {seed!r}")
+    return int(seed)
 
 
 def initial_weights(rng, n_out: int, n_in: int, activation: str, dtype):
@@ -94,8 +116,8 @@ class Network:
         check_architecture(sizes, list(activations))
         self.sizes = list(sizes)
         self.activations = list(activations)
-        self.dtype = np.dtype(dtype)
-        rng = np.random.default_rng(seed)
+        self.dtype = check_dtype(dtype)
+        rng = np.random.default_rng(check_seed(seed))
         pairs = zip(sizes[:-1], sizes[1:], activations, strict=True)
         self.weights = [
             initial_weights(rng, n_out, n_in, name, self.dtype)
@@ -109,7 +131,8 @@ class Network:
     @classmethod
     def from_parameters(cls, weights, biases, activations, masks=None, dtype=None):
         """A network holding copies of the given arrays, checked for shape."""
-        weights = [np.array(w, dtype=dtype or np.float64) for w in weights]
+        dtype = check_dtype(np.float64 if dtype is None else dtype)
+        weights = [np.array(w, dtype=dtype) for w in weights]
         if any(w.ndim != 2 for w in weights) or not weights:
             raise ValueError("every weight matrix must be two-dimensional")
         sizes = [weights[0].shape[1]] + [w.shape[0] for w in weights]

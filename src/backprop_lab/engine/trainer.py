@@ -302,6 +302,10 @@ class Trainer:
                 raise ValueError("X_test and Y_test need the same number of rows")
         else:
             X_test = Y_test = None
+        if task not in (None, "classification", "regression"):
+            raise ValueError(
+                f"the task must be 'classification' or 'regression', not {task!r}"
+            )
         self.X, self.Y, self.X_test, self.Y_test = X, Y, X_test, Y_test
         self.task = task or infer_task(Y)
         self._bind_data()
