@@ -606,3 +606,23 @@ def test_an_unknown_task_is_refused_with_a_sentence():
     X, Y = _data(rng)
     with pytest.raises(ValueError, match="'classification' or 'regression'"):
         Trainer(Network([2, 3, 1], ["tanh", "sigmoid"]), X, Y, task="clustering")
+
+
+def test_a_thinned_history_keeps_evenly_spaced_rows_with_the_last():
+    n = 1001
+    history = CostHistory.from_arrays(
+        np.arange(1, n + 1), np.linspace(1.0, 0.0, n),
+        np.arange(10, n + 1, 10), np.linspace(0.9, 0.1, 100),
+        np.arange(2 * n, dtype=float).reshape(n, 2),
+    )  # fmt: skip
+    thin = history.thinned(11)
+    np.testing.assert_array_equal(thin.steps, np.arange(1, n + 1, 100))
+    np.testing.assert_array_equal(thin.train, history.train[::100])
+    np.testing.assert_array_equal(thin.grad_norms, history.grad_norms[::100])
+    assert len(thin.test_steps) == 11 and thin.test_steps[[0, -1]].tolist() == [
+        10,
+        1000,
+    ]
+    again = thin.thinned(11)
+    np.testing.assert_array_equal(again.steps, thin.steps)
+    assert len(history.thinned(5000)) == n

@@ -339,3 +339,29 @@ def test_a_save_in_a_process_killed_mid_write_leaves_the_old_file(tmp_path):
     assert '"name": "changed"' in written.read_text()
     assert path.read_bytes() == before
     assert load_project(path).name == "awkward"
+
+
+def test_a_long_history_is_saved_thinned_and_training_goes_on_from_its_end(
+    tmp_path, monkeypatch
+):
+    from backprop_lab.engine.trainer import Trainer
+
+    monkeypatch.setattr(project_module, "MAX_SAVED_ROWS", 500)
+    n = 2000
+    history = CostHistory.from_arrays(
+        np.arange(1, n + 1), np.linspace(1.0, 0.5, n), [n], [0.6], np.ones((n, 2))
+    )
+    path = tmp_path / "long.bplab"
+    save_project(a_project(history), path)
+    loaded = load_project(path)
+    assert len(loaded.history) == 500
+    assert loaded.history.steps[[0, -1]].tolist() == [1, n]
+    assert loaded.history.train[-1] == 0.5
+    save_project(loaded, tmp_path / "again.bplab")
+    assert (tmp_path / "again.bplab").read_bytes() == path.read_bytes()
+
+    project = load_project(path)
+    trainer = Trainer.from_settings(project.network, project.dataset, project.settings)
+    trainer.restore_history(project.history)
+    trainer.step(3)
+    assert trainer.history.steps[-3:].tolist() == [n + 1, n + 2, n + 3]

@@ -129,6 +129,20 @@ class CostHistory:
         norms[: self._n, :keep] = old[: self._n, :keep]
         self._norms = norms
 
+    def thinned(self, max_rows: int) -> "CostHistory":
+        """A copy with at most max_rows steps and max_rows test costs.
+
+        A longer history keeps evenly spaced rows, the first and the last
+        among them; a shorter one is copied whole, so thinning twice changes
+        nothing more.
+        """
+        rows = _evenly_spaced(self._n, max_rows)
+        test_rows = _evenly_spaced(self._n_test, max_rows)
+        return CostHistory.from_arrays(
+            self.steps[rows], self.train[rows], self.test_steps[test_rows],
+            self.test[test_rows], self.grad_norms[rows],
+        )  # fmt: skip
+
     def copy(self) -> "CostHistory":
         return CostHistory.from_arrays(
             self.steps, self.train, self.test_steps, self.test, self.grad_norms
@@ -159,3 +173,10 @@ def _grown(array, capacity: int):
     bigger = np.zeros((capacity,) + array.shape[1:], array.dtype)
     bigger[: len(array)] = array
     return bigger
+
+
+def _evenly_spaced(n: int, most: int):
+    """Indexes of at most `most` rows of n, evenly spaced, first and last kept."""
+    if n <= most:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, max(most, 2)).round().astype(np.int64))

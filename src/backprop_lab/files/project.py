@@ -35,6 +35,8 @@ FILE_SUFFIX = ".bplab"
 
 # a project file larger than this is refused before it is read
 MAX_FILE_BYTES = 256 * 1024 * 1024
+# a longer cost history is saved as this many evenly spaced steps
+MAX_SAVED_ROWS = 100_000
 
 DATA_KINDS = ("builtin", "digits", "chain", "csv")
 DTYPES = {"float64": np.float64, "float32": np.float32}
@@ -120,9 +122,19 @@ def _data_to_document(data: dict, base_dir) -> dict:
 
 
 def _history_document(history: CostHistory | None) -> dict | None:
-    """The history's columns; a NaN (a value not measured) is written as null."""
+    """The history's columns; a NaN (a value not measured) is written as null.
+
+    A history longer than MAX_SAVED_ROWS is written as that many evenly
+    spaced steps, so that the file stays quick to open.
+    """
     if history is None:
         return None
+    if max(len(history.steps), len(history.test_steps)) > MAX_SAVED_ROWS:
+        log.info(
+            "the history of %d steps is saved as %d evenly spaced steps",
+            len(history.steps), MAX_SAVED_ROWS,
+        )  # fmt: skip
+        history = history.thinned(MAX_SAVED_ROWS)
     norms = np.asarray(history.grad_norms, dtype=np.float64)
     norms = norms.reshape(len(history.steps), -1).T
     return {
