@@ -31,8 +31,9 @@ EXPORT_FORMATS = ("npz", "json", "onnx", "csv")
 CHECK_THRESHOLD = 1e-6
 # the gradient check uses at most this many training examples
 CHECK_SAMPLE = 64
-# one `train` run takes at most this many steps (its history stays in memory)
-MAX_STEPS = 100_000_000
+# one `train` run takes at most this many steps: its cost history, about 40
+# bytes a step, stays in memory until the project is written
+MAX_STEPS = 10_000_000
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -101,7 +102,8 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{value} is not a positive number of steps")
     if value > MAX_STEPS:
         raise argparse.ArgumentTypeError(
-            f"{value} steps are more than one run takes ({MAX_STEPS:,})"
+            f"{value} steps are more than one run takes ({MAX_STEPS:,}); "
+            "train again to go on"
         )
     return value
 

@@ -88,7 +88,7 @@ def test_a_bad_file_in_a_real_process_has_no_traceback(tmp_path, case):
         (["train", "xor"], "--steps"),
         (["train", "xor", "--steps", "0"], "not a positive number"),
         (["train", "xor", "--steps", "ten"], "'ten' is not a whole number"),
-        (["train", "xor", "--steps", "100000001"], "more than one run takes"),
+        (["train", "xor", "--steps", "10000001"], "more than one run takes"),
         (["export", "xor", "--format", "pdf", "-o", "x.pdf"], "invalid choice"),
         (["export", "xor", "--format", "npz"], "-o/--out"),
         (["check"], "project"),
@@ -224,7 +224,7 @@ def test_ctrl_c_in_a_real_process_writes_the_project(tmp_path):
     out = tmp_path / "digits.bplab"
     process = subprocess.Popen(
         [sys.executable, "-m", "backprop_lab", "train", "digits", "--steps",
-         "100000000", "--out", str(out)],
+         "10000000", "--out", str(out)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
