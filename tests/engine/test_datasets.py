@@ -124,6 +124,9 @@ def test_csv_through_a_source_dict_relative_to_a_folder(tmp_path):
         ("x,y\n1,2\n,4\n", "line 3: column 'x' is empty"),
         ("x,y\n", "line 2: there are no data rows"),
         ("x,z\n1,2\n", "line 1: there is no target column 'y'"),
+        ("x,y\n1,nan\n", "line 2: column 'y' holds 'nan', which is not a finite"),
+        ("x,y\n1e999,2\n", "line 2: column 'x' holds '1e999', which is not a"),
+        ("x,y,x\n1,2,3\n", "line 1: the header names 'x' 2 times"),
     ],
 )
 def test_csv_errors_name_the_file_the_line_and_the_problem(tmp_path, text, words):
@@ -195,3 +198,19 @@ def test_the_digits_and_csv_splits_are_deterministic_by_seed(tmp_path):
 
     assert np.array_equal(csv(1).Y_test, csv(1).Y_test)
     assert not np.array_equal(csv(1).Y_test, csv(2).Y_test)
+
+
+@pytest.mark.parametrize(
+    "inputs, targets, words",
+    [
+        (["x"], ["x"], "column 'x' is both an input and a target"),
+        ([0, "y"], [1], "column 'y' is both an input and a target"),
+        ([-1], ["y"], "there is no input column -1"),
+    ],
+)
+def test_csv_columns_must_exist_and_keep_inputs_and_targets_apart(
+    tmp_path, inputs, targets, words
+):
+    path = _write(tmp_path, "x,y\n1,2\n3,4\n")
+    with pytest.raises(DataError, match=words):
+        load_csv(path, inputs, targets, "regression")

@@ -320,6 +320,7 @@ def load_csv(
     header_line, header, rows = _read_rows(path)
     input_columns = _columns(path, header_line, header, inputs, "input")
     target_columns = _columns(path, header_line, header, targets, "target")
+    _check_apart(path, header, input_columns, target_columns)
     if task == "classification" and len(target_columns) != 1:
         raise DataError(f"{path}: classification needs exactly one target column.")
     X = _numbers(path, header, rows, input_columns)
@@ -406,9 +407,14 @@ def _columns(path, header_line, header, wanted, role) -> list:
     for column in wanted:
         if isinstance(column, bool):
             column = str(column)
-        if isinstance(column, int) and -len(header) <= column < len(header):
-            indexes.append(column % len(header))
+        if isinstance(column, int) and 0 <= column < len(header):
+            indexes.append(column)
         elif isinstance(column, str) and column in header:
+            if header.count(column) > 1:
+                raise DataError(
+                    f"{path}, line {header_line}: the header names {column!r} "
+                    f"{header.count(column)} times; pick the column by its index."
+                )
             indexes.append(header.index(column))
         else:
             raise DataError(
@@ -416,6 +422,15 @@ def _columns(path, header_line, header, wanted, role) -> list:
                 f"the columns are {', '.join(header)}."
             )
     return indexes
+
+
+def _check_apart(path, header, input_columns, target_columns) -> None:
+    """A target column among the inputs would hand the network the answer."""
+    shared = sorted(set(input_columns) & set(target_columns))
+    if shared:
+        raise DataError(
+            f"{path}: column {header[shared[0]]!r} is both an input and a target."
+        )
 
 
 def _numbers(path, header, rows, columns):
@@ -427,13 +442,12 @@ def _numbers(path, header, rows, columns):
                 value = float(cell)
             except ValueError:
                 value = math.nan
-                problem = "is empty" if cell == "" else f"holds {cell!r}"
+                problem = "is empty" if cell == "" else f"holds {cell!r}, not a number"
             else:
-                problem = "holds a value that is not finite"
+                problem = f"holds {cell!r}, which is not a finite number"
             if not math.isfinite(value):
                 raise DataError(
-                    f"{path}, line {number}: column {header[column]!r} {problem}, "
-                    "not a number."
+                    f"{path}, line {number}: column {header[column]!r} {problem}."
                 )
             values[i, j] = value
     return values
