@@ -180,6 +180,18 @@ BAD_CASES = {
         _edited(_set("settings", "cost", "hinge")),
         "cost 'hinge' is unknown",
     ),
+    "learning_rate_zero": (
+        _edited(_set("settings", "learning_rate", 0)),
+        "learning_rate must be a finite number greater than 0, not 0",
+    ),
+    "batch_size_zero": (
+        _edited(_set("settings", "batch_size", 0)),
+        "batch_size must be at least 1, not 0",
+    ),
+    "test_ratio_one": (
+        _edited(_set("data", "test_ratio", 1.0)),
+        "some rows must be left for training",
+    ),
     "unknown_optimizer": (
         _edited(_set("settings", "optimizer", "lbfgs")),
         "optimizer 'lbfgs' is unknown",
