@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QImage, QMouseEvent, QWheelEvent
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication, QGraphicsPathItem
 
 from backprop_lab.app import canvas_items as ci
@@ -473,3 +473,60 @@ def test_selection_that_no_longer_exists_is_cleared(qtbot, canvas):
     click(qtbot, canvas, canvas.scene_point_of_edge(1, 0, 1))
     with qtbot.assertNotEmitted(canvas.selection_cleared):
         canvas.set_network(Network([2, 2, 2, 1], ["tanh", "tanh", "sigmoid"]))
+
+
+def running_snapshot(net, step=1):
+    return Snapshot(step=step, epoch=0, steps_per_second=0.0, running=True, network=net)
+
+
+def test_with_a_pacer_running_snapshots_are_drawn_later_newest_only(qtbot, canvas):
+    from backprop_lab.app.pacing import DrawPacer
+
+    pacer = DrawPacer(duty=1.0)
+    canvas.set_pacer(pacer)
+    net = xor_network()
+    canvas.set_network(net)
+    later = [net.copy() for _ in range(3)]
+    for i, version in enumerate(later):
+        version.weights[0][0, 0] = 1.0 + i
+        canvas.update_snapshot(running_snapshot(version, i + 1))
+    assert canvas.network is net and pacer.is_waiting(canvas)
+    qtbot.waitUntil(lambda: canvas.network is later[-1], timeout=1000)
+    assert not pacer.is_waiting(canvas)
+
+
+def test_an_edit_cancels_a_waiting_snapshot(qtbot, canvas):
+    from backprop_lab.app.pacing import DrawPacer
+
+    pacer = DrawPacer(duty=1.0)
+    canvas.set_pacer(pacer)
+    old, edited = xor_network(), Network([2, 3, 1], ["tanh", "sigmoid"], seed=0)
+    canvas.set_network(old)
+    canvas.update_snapshot(running_snapshot(old.copy()))
+    canvas.set_network(edited)
+    qtbot.wait(50)
+    assert canvas.network is edited and not pacer.is_waiting(canvas)
+
+
+def test_a_paused_snapshot_is_drawn_at_once_despite_the_pacer(qtbot, canvas):
+    from backprop_lab.app.pacing import DrawPacer
+
+    canvas.set_pacer(DrawPacer())
+    net = xor_network()
+    canvas.set_network(net)
+    paused = net.copy()
+    canvas.update_snapshot(
+        Snapshot(step=2, epoch=0, steps_per_second=0.0, running=False, network=paused)
+    )
+    assert canvas.network is paused
+
+
+def test_example_activations_refill_neurons_without_redrawing_edges(qtbot, canvas):
+    net = xor_network()
+    canvas.set_network(net)
+    redrawn = []
+    canvas._draw_edges = lambda: redrawn.append(1)
+    net.forward(np.array([[0.5, -1.0]]))
+    canvas.set_example_activations([a[0] for a in net.a])
+    assert not redrawn
+    assert canvas._neuron_items[1][0].brush().color() != QColor("white")

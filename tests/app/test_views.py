@@ -601,3 +601,116 @@ def test_a_malformed_history_is_skipped_not_raised(qtbot, spiral, spiral_net):
     assert len(view.train) == 0
     view.update_snapshot(history_snapshot(spiral_net, [4, 5], [0.3, 0.2]))
     assert len(view.train) == 2
+
+
+# drawing paced while training
+
+
+def test_pacer_draws_one_request_per_turn_at_most_once_per_interval(qtbot):
+    from backprop_lab.app.pacing import DrawPacer
+
+    pacer = DrawPacer(duty=1.0)
+    drawn = []
+    pacer.request("slow", lambda: drawn.append("slow"), 0.2)
+    pacer.request("fast", lambda: drawn.append("fast 1"), 0.0)
+    pacer.request("fast", lambda: drawn.append("fast 2"), 0.0)  # replaces
+    qtbot.waitUntil(lambda: len(drawn) == 2, timeout=1000)
+    assert sorted(drawn) == ["fast 2", "slow"]
+    pacer.request("slow", lambda: drawn.append("slow again"), 0.2)
+    qtbot.wait(60)
+    assert drawn[-1] != "slow again"  # its interval has not passed
+    qtbot.waitUntil(lambda: drawn[-1] == "slow again", timeout=1000)
+
+
+def test_pacer_rests_in_proportion_to_drawing_and_painting():
+    from backprop_lab.app.pacing import DrawPacer, rest_after
+
+    assert rest_after(0.01, duty=0.25) == pytest.approx(0.03)
+    assert rest_after(10.0) <= 0.25  # never a long freeze
+    pacer = DrawPacer(duty=0.5)
+    before = time.perf_counter()
+    pacer.add_paint(0.02)
+    assert pacer._free_at >= before + 0.02
+
+
+def test_running_snapshots_wait_for_the_pacer_paused_ones_draw_at_once(
+    qtbot, spiral, spiral_net
+):
+    from backprop_lab.app.pacing import DrawPacer
+
+    pacer = DrawPacer(duty=1.0)
+    view = shown(qtbot, CostView(), spiral)
+    view.set_pacer(pacer)
+    first = train_snapshot(spiral_net, spiral, n_steps=10)
+    view.update_snapshot(first)
+    assert view._stale and pacer.is_waiting(view)
+    assert len(view.train_curve.getData()[0] or []) == 0
+    qtbot.waitUntil(lambda: not view._stale, timeout=1000)
+    assert view.train_curve.getData()[0][-1] == 10
+    paused = train_snapshot(spiral_net, spiral, first_step=10, running=False)
+    view.update_snapshot(paused)
+    assert not view._stale and not pacer.is_waiting(view)
+    assert view.train_curve.getData()[0][-1] == 30
+
+
+def test_many_running_snapshots_are_drawn_once_with_the_newest(
+    qtbot, spiral, spiral_net
+):
+    from backprop_lab.app.pacing import DrawPacer
+
+    pacer = DrawPacer(duty=1.0)
+    view = shown(qtbot, WeightsView(), spiral)
+    view.set_pacer(pacer)
+    draws = []
+    original = view._draw
+    view._draw = lambda: (draws.append(view.snapshot.step), original())
+    for i in range(5):
+        view.update_snapshot(train_snapshot(spiral_net, spiral, first_step=10 * i))
+    qtbot.waitUntil(lambda: not view._stale, timeout=1000)
+    assert draws == [60]
+
+
+def test_cost_axes_follow_the_data_but_seldom_move(qtbot, spiral):
+    net = Network([2, 3, 1], ["tanh", "sigmoid"])
+    view = shown(qtbot, CostView(), spiral)
+    moves = []
+    view.plot.vb.sigRangeChanged.connect(lambda *_: moves.append(1))
+    rng = np.random.default_rng(0)
+    for i in range(100):
+        steps = np.arange(1000 + 20 * i, 1020 + 20 * i)
+        view.update_snapshot(history_snapshot(net, steps, 1 + rng.random(20)))
+        (x0, x1), (y0, y1) = view.plot.vb.viewRange()
+        assert x0 <= 1000 and x1 >= steps[-1] and y0 <= 1.0 and y1 >= 1.0
+    assert len(moves) < 30  # about log(2000 / 20) / log(1.25) moves
+
+
+def test_panning_stops_following_and_auto_range_resumes_it(qtbot, spiral):
+    net = Network([2, 3, 1], ["tanh", "sigmoid"])
+    view = shown(qtbot, CostView(), spiral)
+    view.update_snapshot(history_snapshot(net, np.arange(1, 101), np.ones(100)))
+    view.plot.setXRange(10, 20, padding=0)
+    assert not view.follow.following
+    view.update_snapshot(history_snapshot(net, np.arange(101, 201), np.ones(100)))
+    assert view.plot.vb.viewRange()[0] == pytest.approx([10, 20])
+    view.plot.enableAutoRange()
+    assert view.follow.following
+    assert view.plot.vb.viewRange()[0][1] >= 200
+
+
+def test_axes_are_cached_on_screen_but_painted_as_vectors_on_export(
+    qtbot, tmp_path, spiral, spiral_net
+):
+    from PySide6.QtWidgets import QGraphicsItem
+
+    cached = QGraphicsItem.CacheMode.DeviceCoordinateCache
+    view = shown(qtbot, CostView(), spiral)
+    view.update_snapshot(train_snapshot(spiral_net, spiral))
+    axis = view.plot.getAxis("left")
+    assert axis.cacheMode() == cached
+    modes = []
+    original = view._export
+    view._export = lambda *a: (modes.append(axis.cacheMode()), original(*a))
+    view.export_image(tmp_path / "cost.svg")
+    assert modes == [QGraphicsItem.CacheMode.NoCache]
+    assert axis.cacheMode() == cached
+    assert b"<text" in (tmp_path / "cost.svg").read_bytes()

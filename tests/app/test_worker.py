@@ -287,3 +287,31 @@ def test_spiral_at_learning_rate_ten_pauses_with_advice(qtbot, running):
     message = next(s.message for s in taken if s.message)
     assert "too large" in message and not taken[-1].running
     assert all(np.isfinite(a).all() for a in taken[-1].network.weights)
+
+
+def test_history_buffer_grows_in_place_and_pads_a_new_layer_count():
+    from backprop_lab.app.session import HistoryBuffer
+
+    def delta(first, n, width, reset=False):
+        return Snapshot(
+            step=first + n,
+            epoch=0,
+            steps_per_second=0.0,
+            running=True,
+            network=None,
+            new_steps=np.arange(first + 1, first + n + 1),
+            new_train_costs=np.full(n, float(first)),
+            new_grad_norms=np.ones((n, width)),
+            history_reset=reset,
+        )
+
+    buffer = HistoryBuffer()
+    for first in range(0, 3000, 30):
+        buffer.extend(delta(first, 30, 2))
+    assert np.array_equal(buffer.steps, np.arange(1, 3001))
+    assert buffer.train[-1] == 2970.0 and buffer.grad_norms.shape == (3000, 2)
+    buffer.extend(delta(3000, 5, 3))
+    assert buffer.grad_norms.shape == (3005, 3)
+    assert np.isnan(buffer.grad_norms[0, 2]) and buffer.grad_norms[-1, 2] == 1.0
+    buffer.extend(delta(0, 4, 1, reset=True))
+    assert len(buffer) == 4 and buffer.grad_norms.shape == (4, 1)

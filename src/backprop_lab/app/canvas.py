@@ -234,7 +234,8 @@ class NetworkCanvas(QGraphicsView):
         if activations is not None:
             activations = [np.asarray(a, dtype=float).ravel() for a in activations]
         self._example = activations
-        self._refresh()
+        if self.network is not None and self._columns:
+            self._draw_neuron_fills()
 
     def highlight_edges(self, edges) -> None:
         """Draw these (layer, j, k) edges highlighted, e.g. the largest paths."""

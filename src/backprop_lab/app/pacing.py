@@ -25,7 +25,7 @@ DUTY = 0.3
 MAX_HOLD = 0.5
 # the share of the GUI thread's time that paced drawings (and their painting)
 # may take while training
-DRAW_DUTY = 0.25
+DRAW_DUTY = 0.15
 # the longest rest the pacer takes after one drawing (seconds)
 MAX_REST = 0.25
 

@@ -7,6 +7,7 @@ the TrainingWorker and turns the worker's snapshots into signals.
 
 import dataclasses
 import logging
+import sys
 import time
 from collections.abc import Callable
 
@@ -22,6 +23,10 @@ from backprop_lab.engine.trainer import Trainer, TrainingSettings
 
 logger = logging.getLogger(__name__)
 
+# how long (seconds) one thread may keep the interpreter while another waits;
+# Python's 5 ms default lets the training worker delay every step of the GUI's
+# drawing (each call into numpy or Qt gives the interpreter up and waits again)
+SWITCH_INTERVAL = 0.0005
 # threads whose worker did not stop in time; kept so Qt never destroys them
 _STRAGGLERS: list[QThread] = []
 
@@ -160,6 +165,7 @@ class TrainingSession(QObject):
         self._thread.started.connect(self._worker.start)
         self._worker.snapshot_pending.connect(self._on_snapshot_pending)
         self._worker.failed.connect(self._on_worker_failed)
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
         self._thread.start()
 
     def _make_trainer(self, network: Network):

@@ -403,7 +403,7 @@ class RangeFollower:
         """Move the ranges if the data left them (or always, when forced)."""
         if not self.following:
             return
-        bounds = self.plot.vb.childrenBounds()
+        bounds = _data_bounds(self.plot)
         shown = self.plot.vb.viewRange()
         x = _grown(bounds[0], shown[0], force, _x_range, self.SHRINK_BELOW)
         y = None
@@ -435,6 +435,22 @@ class RangeFollower:
         self.fit(force=True)
         if self.resumed is not None:
             self.resumed()
+
+
+def _data_bounds(plot: pg.PlotItem):
+    """[(x0, x1) or None, (y0, y1) or None] of the shown curves, in view units."""
+    bounds = []
+    for axis in (0, 1):
+        lows, highs = [], []
+        for item in plot.listDataItems():
+            if not item.isVisible():
+                continue
+            low, high = item.dataBounds(axis)
+            if low is not None and high is not None:
+                lows.append(low)
+                highs.append(high)
+        bounds.append((min(lows), max(highs)) if lows else None)
+    return bounds
 
 
 def _x_range(low, high):
