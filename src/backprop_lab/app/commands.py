@@ -137,6 +137,12 @@ def _take_out_layer_edit(index, next_layer) -> Edit:
         net = edits.remove_layer(net, index, seed=0)
         return _replace_layer(net, index, weights=next_layer[0], masks=next_layer[1])
 
+    return Edit(f"Remove layer {index + 1}", apply, _put_back_layer_from(index))
+
+
+def _put_back_layer_from(index):
+    """make_inverse of a layer's removal: put it back as `before` had it."""
+
     def make_inverse(before):
         return _put_back_layer_edit(
             index,
@@ -145,7 +151,7 @@ def _take_out_layer_edit(index, next_layer) -> Edit:
             _weights_and_mask(before, index + 1),
         )
 
-    return Edit(f"Remove layer {index + 1}", apply, make_inverse)
+    return make_inverse
 
 
 def _weights_and_mask(net, layer) -> tuple:
@@ -175,15 +181,7 @@ def remove_layer_edit(index: int, seed: int | None = None) -> Edit:
     def apply(net):
         return edits.remove_layer(net, index, seed=seed)
 
-    def make_inverse(before):
-        return _put_back_layer_edit(
-            index,
-            before.activations[index],
-            _layer_arrays(before, index),
-            _weights_and_mask(before, index + 1),
-        )
-
-    return Edit(f"Remove layer {index + 1}", apply, make_inverse)
+    return Edit(f"Remove layer {index + 1}", apply, _put_back_layer_from(index))
 
 
 def remove_connection_edit(layer: int, j: int, k: int) -> Edit:
