@@ -315,3 +315,24 @@ def test_history_buffer_grows_in_place_and_pads_a_new_layer_count():
     assert np.isnan(buffer.grad_norms[0, 2]) and buffer.grad_norms[-1, 2] == 1.0
     buffer.extend(delta(0, 4, 1, reset=True))
     assert len(buffer) == 4 and buffer.grad_norms.shape == (4, 1)
+
+
+def test_training_leaves_the_gui_the_interpreter_and_a_core():
+    import ctypes
+    import sys
+
+    from backprop_lab.app import session
+
+    session.share_the_processor()
+    assert sys.getswitchinterval() <= session.SWITCH_INTERVAL
+    if not sys.platform.startswith("linux"):
+        pytest.skip("OpenBLAS threads are set through /proc/self/maps on Linux")
+    with open("/proc/self/maps") as maps:
+        blas = [line.split()[-1] for line in maps if "openblas" in line.lower()]
+    if not blas:
+        pytest.skip("numpy is not linked against OpenBLAS here")
+    assert session.limit_blas_threads(1)
+    library = ctypes.CDLL(blas[0])
+    getters = ("openblas_get_num_threads", "scipy_openblas_get_num_threads64_")
+    getter = next(getattr(library, n) for n in getters if hasattr(library, n))
+    assert getter() == 1

@@ -5,8 +5,10 @@ network, the dataset, the settings and the cost history, sends commands to
 the TrainingWorker and turns the worker's snapshots into signals.
 """
 
+import ctypes
 import dataclasses
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -27,6 +29,13 @@ logger = logging.getLogger(__name__)
 # Python's 5 ms default lets the training worker delay every step of the GUI's
 # drawing (each call into numpy or Qt gives the interpreter up and waits again)
 SWITCH_INTERVAL = 0.0005
+# names of OpenBLAS's thread count setter in its various builds
+BLAS_THREAD_SETTERS = (
+    "openblas_set_num_threads",
+    "openblas_set_num_threads64_",
+    "scipy_openblas_set_num_threads",
+    "scipy_openblas_set_num_threads64_",
+)
 # threads whose worker did not stop in time; kept so Qt never destroys them
 _STRAGGLERS: list[QThread] = []
 
@@ -105,6 +114,45 @@ class HistoryBuffer:
         )
 
 
+def share_the_processor() -> None:
+    """Leave the GUI thread the interpreter and a processor core while training.
+
+    The interpreter is handed over every SWITCH_INTERVAL, and OpenBLAS keeps
+    one core free: the worker's matrices are small, so more BLAS threads buy
+    little and would take the core the GUI draws on.
+    """
+    sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
+    cores = os.cpu_count() or 1
+    if not limit_blas_threads(max(cores - 1, 1)):
+        logger.debug("no OpenBLAS found; BLAS threads left as they are")
+
+
+def limit_blas_threads(n: int) -> bool:
+    """Ask the loaded OpenBLAS (Linux) to use n threads; False if not found."""
+    try:
+        with open("/proc/self/maps") as maps:
+            lines = maps.read().splitlines()
+    except OSError:
+        return False
+    paths = {
+        line.split()[-1]
+        for line in lines
+        if "openblas" in line.lower() and ".so" in line.split()[-1]
+    }
+    for path in sorted(paths):
+        try:
+            library = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for name in BLAS_THREAD_SETTERS:
+            setter = getattr(library, name, None)
+            if setter is not None:
+                setter(int(n))
+                logger.debug("OpenBLAS uses %d threads", n)
+                return True
+    return False
+
+
 def adapt_to_data(network: Network, dataset) -> Callable[[Network], Network] | None:
     """The edit that fits the input and output layers to the data, or None."""
     n_in, n_out = dataset.n_inputs, dataset.n_outputs
@@ -165,7 +213,7 @@ class TrainingSession(QObject):
         self._thread.started.connect(self._worker.start)
         self._worker.snapshot_pending.connect(self._on_snapshot_pending)
         self._worker.failed.connect(self._on_worker_failed)
-        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
+        share_the_processor()
         self._thread.start()
 
     def _make_trainer(self, network: Network):
