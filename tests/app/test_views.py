@@ -714,3 +714,16 @@ def test_axes_are_cached_on_screen_but_painted_as_vectors_on_export(
     assert modes == [QGraphicsItem.CacheMode.NoCache]
     assert axis.cacheMode() == cached
     assert b"<text" in (tmp_path / "cost.svg").read_bytes()
+
+
+def test_the_pacer_closes_the_gate_while_drawing_and_painting_opens_it(qtbot):
+    from backprop_lab.app.pacing import DrawingGate, DrawPacer
+
+    gate = DrawingGate()
+    pacer = DrawPacer(duty=1.0, gate=gate)
+    seen = []
+    pacer.request("view", lambda: seen.append(gate.is_open()), 0.0)
+    qtbot.waitUntil(lambda: bool(seen), timeout=1000)
+    assert seen == [False] and not gate.is_open()
+    pacer.add_paint(0.001)
+    assert gate.is_open()

@@ -7,6 +7,7 @@ import pytest
 from PySide6.QtCore import QThread
 
 from backprop_lab.app import worker as w
+from backprop_lab.app.pacing import DrawingGate
 from backprop_lab.app.snapshot import Snapshot
 from backprop_lab.app.worker import Command, TrainingWorker, merge_snapshots
 from backprop_lab.engine import Network
@@ -25,8 +26,9 @@ def xor_trainer(output="sigmoid", **options) -> Trainer:
 class Running:
     """A worker on its own thread, with the snapshots the test took."""
 
-    def __init__(self, trainer, max_rate=30.0):
-        self.worker = TrainingWorker(trainer, max_rate=max_rate)
+    def __init__(self, trainer, max_rate=30.0, gate=None):
+        gate = gate if gate is not None else DrawingGate()
+        self.worker = TrainingWorker(trainer, max_rate=max_rate, gate=gate)
         self.thread = QThread()
         self.worker.moveToThread(self.thread)
         self.thread.started.connect(self.worker.start)
@@ -336,3 +338,26 @@ def test_training_leaves_the_gui_the_interpreter_and_a_core():
     getters = ("openblas_get_num_threads", "scipy_openblas_get_num_threads64_")
     getter = next(getattr(library, n) for n in getters if hasattr(library, n))
     assert getter() == 1
+
+
+def test_the_worker_waits_between_chunks_while_the_gui_draws(qtbot, running):
+    gate = DrawingGate(timeout=1.0)
+    run = running(gate=gate)
+    run.post(w.PLAY)
+    collect(qtbot, run, lambda s: s[-1].step > 20)
+    gate.close()
+    qtbot.wait(50)  # the chunk under way ends
+    held = run.worker._trainer.steps
+    qtbot.wait(100)
+    assert run.worker._trainer.steps == held
+    gate.open()
+    qtbot.waitUntil(lambda: run.worker._trainer.steps > held, timeout=2000)
+
+
+def test_a_gate_left_closed_only_slows_the_worker_down(qtbot, running):
+    gate = DrawingGate(timeout=0.02)
+    gate.close()
+    run = running(gate=gate)
+    run.post(w.PLAY)
+    snapshots = collect(qtbot, run, lambda s: s[-1].step > 20, timeout=3000)
+    assert snapshots[-1].running

@@ -9,9 +9,12 @@ training worker waits for the interpreter.
   the pacer, which draws one of them per turn of the event loop, each at most
   at its own rate, and all together for at most DRAW_DUTY of the time. One
   drawing per turn keeps every pause of the GUI short.
+- `DrawingGate`: the worker waits between chunks while a drawing and its
+  painting run, so the GUI has the interpreter to itself meanwhile.
 """
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Hashable
 
@@ -28,6 +31,41 @@ MAX_HOLD = 0.5
 DRAW_DUTY = 0.15
 # the longest rest the pacer takes after one drawing (seconds)
 MAX_REST = 0.25
+# the longest the worker waits for a drawing and its painting to end (seconds)
+GATE_TIMEOUT = 0.03
+
+
+class DrawingGate:
+    """Tells the training worker when the GUI thread is drawing (thread-safe).
+
+    While the GUI draws and paints, the worker waits between its chunks of
+    steps: both threads need the interpreter, and handing it back and forth
+    makes each drawing several times slower than it is alone.
+    """
+
+    def __init__(self, timeout: float = GATE_TIMEOUT):
+        self.timeout = timeout
+        self._free = threading.Event()
+        self._free.set()
+
+    def close(self) -> None:
+        """The GUI starts drawing."""
+        self._free.clear()
+
+    def open(self) -> None:
+        """The GUI has drawn and painted."""
+        self._free.set()
+
+    def is_open(self) -> bool:
+        return self._free.is_set()
+
+    def wait(self) -> bool:
+        """Wait (worker thread) until the GUI is not drawing; False on timeout."""
+        return self._free.wait(self.timeout)
+
+
+# the gate between the pacer's drawings and the training worker
+GATE = DrawingGate()
 
 
 def hold_for(busy_seconds: float) -> float:
@@ -50,9 +88,10 @@ class DrawPacer(QObject):
     GUI thread.
     """
 
-    def __init__(self, duty: float = DRAW_DUTY, parent=None):
+    def __init__(self, duty: float = DRAW_DUTY, parent=None, gate=GATE):
         super().__init__(parent)
         self.duty = duty
+        self.gate = gate
         self._waiting: dict[Hashable, tuple[Callable[[], None], float]] = {}
         self._last: dict[Hashable, float] = {}
         self._free_at = 0.0
@@ -82,6 +121,7 @@ class DrawPacer(QObject):
         """Painting that followed a drawing: the pacer rests for it too."""
         start = max(self._free_at, time.perf_counter())
         self._free_at = start + rest_after(seconds, self.duty)
+        self.gate.open()
 
     def flush(self) -> None:
         """Run every waiting drawing now."""
@@ -119,6 +159,8 @@ class DrawPacer(QObject):
         draw, _ = self._waiting.pop(key)
         started = time.perf_counter()
         self._last[key] = started
+        # the gate opens when the painting that follows is done
+        self.gate.close()
         try:
             draw()
         except Exception:

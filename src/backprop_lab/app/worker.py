@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
+from backprop_lab.app.pacing import GATE
 from backprop_lab.app.snapshot import Snapshot
 
 logger = logging.getLogger(__name__)
@@ -30,11 +31,11 @@ PLAY, PAUSE, STEP, RESET, REINITIALIZE = "play", "pause", "step", "reset", "rein
 SETTINGS, EDIT, DATA, LOAD, STOP = "settings", "edit", "data", "load", "stop"
 
 # a chunk of steps should last about this long (seconds)
-CHUNK_SECONDS = 0.007
+CHUNK_SECONDS = 0.003
 MAX_CHUNK = 5000
 # snapshots per second at most: a little above the 30 a second the views
 # need, as a chunk can end a few milliseconds after a snapshot is due
-MAX_RATE = 40.0
+MAX_RATE = 36.0
 # accuracies are recomputed at most this often (seconds)
 ACCURACY_SECONDS = 0.25
 # a step whose cost is this many times the run's first cost has blown up
@@ -140,9 +141,10 @@ class TrainingWorker(QObject):
     # emitted by post() so that the worker's event loop reads the queue
     _wake = Signal()
 
-    def __init__(self, trainer, max_rate: float = MAX_RATE):
+    def __init__(self, trainer, max_rate: float = MAX_RATE, gate=GATE):
         super().__init__()
         self._trainer = trainer
+        self._gate = gate
         self._commands: queue.Queue[Command] = queue.Queue()
         self._lock = threading.Lock()
         self._pending: tuple[Snapshot, int] | None = None
@@ -290,6 +292,7 @@ class TrainingWorker(QObject):
         if not self._running or self._finished:
             self._sync_timer()
             return
+        self._gate.wait()  # the GUI is drawing: leave it the interpreter
         started = time.perf_counter()
         ok = self._guarded(self._trainer.step, self._chunk)
         self._adapt_chunk(time.perf_counter() - started)
