@@ -48,7 +48,7 @@ ZOOM_STEP = 1.25
 ZOOM_RANGE = (0.05, 8.0)
 N_BUCKETS = 2 * ci.WEIGHT_LEVELS  # path items per weight layer
 # while training, the canvas redraws at most once per this many seconds
-DRAW_INTERVAL = 1 / 15
+DRAW_INTERVAL = 0.1
 HEADER_GAP = 58.0  # from the top neuron to the layer's title
 
 

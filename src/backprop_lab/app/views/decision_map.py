@@ -110,7 +110,7 @@ class DecisionMapView(View):
     """The output over the input plane with the train and test points."""
 
     title = "Decision map"
-    draw_interval = 0.15
+    draw_interval = 0.2
 
     def __init__(self, parent=None):
         super().__init__(parent)

@@ -29,7 +29,7 @@ class DigitsWeightsView(View):
     """A grid of 8x8 weight images, one per neuron of the first layer."""
 
     title = "Digit weights"
-    draw_interval = 0.2
+    draw_interval = 0.25
 
     def __init__(self, parent=None):
         super().__init__(parent)

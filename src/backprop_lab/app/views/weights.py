@@ -70,7 +70,7 @@ class WeightsView(View):
     """Heatmaps of W (n_out, n_in) per layer, or of dC/dW with the switch."""
 
     title = "Weights"
-    draw_interval = 0.1
+    draw_interval = 0.2
 
     def __init__(self, parent=None):
         super().__init__(parent)
