@@ -727,3 +727,26 @@ def test_the_pacer_closes_the_gate_while_drawing_and_painting_opens_it(qtbot):
     assert seen == [False] and not gate.is_open()
     pacer.add_paint(0.001)
     assert gate.is_open()
+
+
+def test_a_busy_pacer_shares_drawings_in_proportion_to_the_rates_asked(qtbot):
+    from backprop_lab.app.pacing import DrawPacer
+
+    pacer = DrawPacer(duty=0.5)
+    counts = {"fast": 0, "slow": 0}
+
+    def drawing(key, interval):
+        def draw():
+            counts[key] += 1
+            time.sleep(0.01)  # with the rest, about 50 drawings a second
+            pacer.request(key, draw, interval)
+
+        return draw
+
+    pacer.request("fast", drawing("fast", 0.01), 0.01)
+    pacer.request("slow", drawing("slow", 0.05), 0.05)
+    qtbot.wait(600)
+    pacer.cancel("fast")
+    pacer.cancel("slow")
+    assert counts["slow"] >= 2
+    assert counts["fast"] > 2 * counts["slow"]

@@ -82,7 +82,9 @@ class DrawPacer(QObject):
     """Runs requested drawings one at a time, each at most once per interval.
 
     `request(key, draw, interval)` replaces any drawing still waiting under
-    key (only the newest matters). The most overdue drawing runs first.
+    key (only the newest matters). The most overdue drawing, counted in its
+    own intervals, runs first: when there is not time for all, each still
+    draws in proportion to the rate it asked for.
     After each, the pacer rests in proportion to the time it took, painting
     included (reported with `add_paint`), so drawing uses about `duty` of the
     GUI thread.
@@ -149,11 +151,17 @@ class DrawPacer(QObject):
         if not self._waiting:
             return
         now = time.perf_counter()
-        key = min(self._waiting, key=self._due_at)
-        if self._due_at(key) <= now and self._free_at <= now:
+        due = [key for key in self._waiting if self._due_at(key) <= now]
+        if due and self._free_at <= now:
+            key = max(due, key=lambda k: self._lateness(k, now))
             busy = self._run(key)
             self._free_at = time.perf_counter() + rest_after(busy, self.duty)
         self._schedule()
+
+    def _lateness(self, key: Hashable, now: float) -> float:
+        """Time since key's last drawing, in its own intervals."""
+        interval = max(self._waiting[key][1], 1e-3)
+        return (now - self._last.get(key, 0.0)) / interval
 
     def _run(self, key: Hashable) -> float:
         draw, _ = self._waiting.pop(key)
