@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 APP_NAME = "Backprop Lab"
 # while training, the inspector's live numbers are redrawn at most this often
-INSPECTOR_INTERVAL = 0.1
+INSPECTOR_INTERVAL = 0.2
 ORGANIZATION = "BackpropLab"
 
 
