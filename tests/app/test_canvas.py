@@ -530,3 +530,18 @@ def test_example_activations_refill_neurons_without_redrawing_edges(qtbot, canva
     canvas.set_example_activations([a[0] for a in net.a])
     assert not redrawn
     assert canvas._neuron_items[1][0].brush().color() != QColor("white")
+
+
+def test_edges_are_smooth_when_paused_and_plain_while_training(qtbot, canvas):
+    from PySide6.QtGui import QPainter
+
+    smooth = QPainter.RenderHint.Antialiasing
+    net = xor_network()
+    canvas.set_network(net)
+    assert canvas.renderHints() & smooth
+    canvas.update_snapshot(running_snapshot(net.copy()))
+    assert not canvas.renderHints() & smooth
+    canvas.update_snapshot(
+        Snapshot(step=2, epoch=0, steps_per_second=0.0, running=False, network=net)
+    )
+    assert canvas.renderHints() & smooth
