@@ -361,3 +361,17 @@ def test_a_gate_left_closed_only_slows_the_worker_down(qtbot, running):
     run.post(w.PLAY)
     snapshots = collect(qtbot, run, lambda s: s[-1].step > 20, timeout=3000)
     assert snapshots[-1].running
+
+
+def test_accuracies_are_recomputed_at_most_every_accuracy_seconds(qtbot, running):
+    trainer = xor_trainer()
+    calls = []
+    accuracy = trainer.accuracy
+    trainer.accuracy = lambda *a: (calls.append(time.perf_counter()), accuracy(*a))[1]
+    run = running(trainer)
+    run.post(w.PLAY)
+    started = time.perf_counter()
+    snapshots = collect(qtbot, run, lambda s: time.perf_counter() - started > 1.0)
+    assert snapshots[-1].train_accuracy is not None
+    # train and test accuracy each time: two calls per recomputation
+    assert len(calls) <= 2 * (1.0 / w.ACCURACY_SECONDS + 3)

@@ -36,8 +36,9 @@ MAX_CHUNK = 5000
 # snapshots per second at most: a little above the 30 a second the views
 # need, as a chunk can end a few milliseconds after a snapshot is due
 MAX_RATE = 36.0
-# accuracies are recomputed at most this often (seconds)
-ACCURACY_SECONDS = 0.25
+# accuracies are recomputed at most this often (seconds); on the whole data
+# they cost as much as several steps of a wide network
+ACCURACY_SECONDS = 0.5
 # a step whose cost is this many times the run's first cost has blown up
 BLOWUP_FACTOR = 50.0
 
