@@ -719,7 +719,7 @@ def test_axes_are_cached_on_screen_but_painted_as_vectors_on_export(
 def test_the_pacer_closes_the_gate_while_drawing_and_painting_opens_it(qtbot):
     from backprop_lab.app.pacing import DrawingGate, DrawPacer
 
-    gate = DrawingGate()
+    gate = DrawingGate(timeout=5.0)
     pacer = DrawPacer(duty=1.0, gate=gate)
     seen = []
     pacer.request("view", lambda: seen.append(gate.is_open()), 0.0)

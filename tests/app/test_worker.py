@@ -354,13 +354,15 @@ def test_the_worker_waits_between_chunks_while_the_gui_draws(qtbot, running):
     qtbot.waitUntil(lambda: run.worker._trainer.steps > held, timeout=2000)
 
 
-def test_a_gate_left_closed_only_slows_the_worker_down(qtbot, running):
+def test_a_gate_left_closed_opens_by_itself(qtbot, running):
     gate = DrawingGate(timeout=0.02)
     gate.close()
+    assert not gate.is_open()
     run = running(gate=gate)
     run.post(w.PLAY)
     snapshots = collect(qtbot, run, lambda s: s[-1].step > 20, timeout=3000)
     assert snapshots[-1].running
+    assert gate.is_open()  # it opened by itself
 
 
 def test_accuracies_are_recomputed_at_most_every_accuracy_seconds(qtbot, running):

@@ -31,7 +31,7 @@ MAX_HOLD = 0.5
 DRAW_DUTY = 0.15
 # the longest rest the pacer takes after one drawing (seconds)
 MAX_REST = 0.25
-# the longest the worker waits for a drawing and its painting to end (seconds)
+# the longest a drawing and its painting keep the worker waiting (seconds)
 GATE_TIMEOUT = 0.03
 
 
@@ -44,12 +44,16 @@ class DrawingGate:
     """
 
     def __init__(self, timeout: float = GATE_TIMEOUT):
+        # a closed gate opens by itself this long after closing (seconds), so
+        # a drawing whose painting never comes cannot stop training
         self.timeout = timeout
         self._free = threading.Event()
         self._free.set()
+        self._closed_until = 0.0
 
     def close(self) -> None:
         """The GUI starts drawing."""
+        self._closed_until = time.perf_counter() + self.timeout
         self._free.clear()
 
     def open(self) -> None:
@@ -57,11 +61,14 @@ class DrawingGate:
         self._free.set()
 
     def is_open(self) -> bool:
-        return self._free.is_set()
+        return self._free.is_set() or time.perf_counter() >= self._closed_until
 
     def wait(self) -> bool:
         """Wait (worker thread) until the GUI is not drawing; False on timeout."""
-        return self._free.wait(self.timeout)
+        left = self._closed_until - time.perf_counter()
+        if left <= 0.0:
+            return True
+        return self._free.wait(left)
 
 
 # the gate between the pacer's drawings and the training worker
