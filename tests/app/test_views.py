@@ -750,3 +750,19 @@ def test_a_busy_pacer_shares_drawings_in_proportion_to_the_rates_asked(qtbot):
     pacer.cancel("slow")
     assert counts["slow"] >= 2
     assert counts["fast"] > 2 * counts["slow"]
+
+
+def test_envelope_takes_many_small_appends_in_one_go_when_read():
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=(2000, 2))
+    x = np.arange(2000)
+    at_once, piecewise = Envelope(2), Envelope(2)
+    at_once.append(x, y)
+    for start in range(0, 2000, 20):
+        piecewise.append(x[start : start + 20], y[start : start + 20])
+    assert len(piecewise._waiting) == 100  # nothing summarised yet
+    for n_buckets in (50, 300, 5000):
+        expected, got = at_once.points(n_buckets), piecewise.points(n_buckets)
+        assert np.array_equal(expected[0], got[0])
+        assert np.array_equal(expected[1], got[1])
+    assert not piecewise._waiting and len(piecewise) == 2000

@@ -86,22 +86,29 @@ class Envelope:
         self._x = GrowingArray()
         self._y = GrowingArray((n_columns,))
         self._levels: list[_Level] = []
+        # appended rows not yet in the arrays: they are added in one go when
+        # read, so many small appends between two drawings cost one
+        self._waiting: list[tuple[np.ndarray, np.ndarray]] = []
 
     def __len__(self) -> int:
+        self._take_waiting()
         return len(self._x)
 
     @property
     def x(self) -> np.ndarray:
+        self._take_waiting()
         return self._x.values
 
     @property
     def y(self) -> np.ndarray:
+        self._take_waiting()
         return self._y.values
 
     def clear(self) -> None:
         self._x.clear()
         self._y.clear()
         self._levels = []
+        self._waiting = []
 
     def append(self, x, y) -> None:
         """Add steps x (m,) with values y (m,) or (m, n_columns)."""
@@ -114,9 +121,15 @@ class Envelope:
         y = y.reshape(len(x), self.n_columns)
         if not len(x):
             return
-        y = np.where(np.isfinite(y), y, np.nan)
-        self._x.append(x)
-        self._y.append(y)
+        self._waiting.append((x, y))
+
+    def _take_waiting(self) -> None:
+        if not self._waiting:
+            return
+        waiting, self._waiting = self._waiting, []
+        y = np.concatenate([rows for _, rows in waiting])
+        self._x.append(np.concatenate([steps for steps, _ in waiting]))
+        self._y.append(np.where(np.isfinite(y), y, np.nan))
         self._extend_levels()
 
     def _extend_levels(self) -> None:
@@ -150,6 +163,7 @@ class Envelope:
         either side so the curve reaches the edges), or None for all.
         """
         n_buckets = max(int(n_buckets), 1)
+        self._take_waiting()
         sizes = self._level_sizes()
         if sizes[0] == 0:
             return np.zeros(0), np.zeros((0, self.n_columns))
