@@ -766,3 +766,13 @@ def test_envelope_takes_many_small_appends_in_one_go_when_read():
         assert np.array_equal(expected[0], got[0])
         assert np.array_equal(expected[1], got[1])
     assert not piecewise._waiting and len(piecewise) == 2000
+
+
+def test_envelope_never_keeps_many_appends_aside():
+    from backprop_lab.app.views.history import MAX_WAITING
+
+    envelope = Envelope(1)
+    for step in range(3 * MAX_WAITING):
+        envelope.append([step], [1.0])
+    assert len(envelope._waiting) < MAX_WAITING
+    assert len(envelope) == 3 * MAX_WAITING

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 FACTOR = 8
+# appends kept aside at most before they are summarised anyway
+MAX_WAITING = 256
 
 
 class GrowingArray:
@@ -122,6 +124,8 @@ class Envelope:
         if not len(x):
             return
         self._waiting.append((x, y))
+        if len(self._waiting) >= MAX_WAITING:
+            self._take_waiting()  # a view not drawn for long keeps little aside
 
     def _take_waiting(self) -> None:
         if not self._waiting:
