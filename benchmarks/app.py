@@ -3,7 +3,9 @@
 For each case the window trains for a while with every view that applies
 open, and this measures:
 - ratio: in-app steps per second over headless Trainer steps per second,
-  both measured in this run on the same network, data and settings;
+  both measured in this run on the same network, data and settings; the
+  headless rate is measured just before and just after the in-app run and
+  averaged, as the machine's speed drifts (shared cores);
 - updates_per_s: snapshots drawn into the views per second;
 - stall_p50_ms, stall_p99_ms, stall_max_ms: how late a 5 ms heartbeat timer
   on the GUI thread fires.
@@ -150,8 +152,10 @@ def in_app(app, window, net, data, settings, seconds: float) -> dict:
 
 def run_case(app, window, name, case, seconds, headless_seconds) -> dict:
     net, data, settings = case()
-    headless = headless_rate(net, data, settings, headless_seconds)
+    before = headless_rate(net, data, settings, headless_seconds / 2)
     measured = in_app(app, window, net, data, settings, seconds)
+    after = headless_rate(net, data, settings, headless_seconds / 2)
+    headless = (before + after) / 2
     result = {
         "ratio": round(measured["steps_per_s"] / headless, 3),
         "updates_per_s": round(measured["updates_per_s"], 1),
@@ -160,6 +164,7 @@ def run_case(app, window, name, case, seconds, headless_seconds) -> dict:
         "stall_max_ms": round(measured["stall_max_ms"], 2),
         "app_steps_per_s": round(measured["steps_per_s"]),
         "headless_steps_per_s": round(headless),
+        "headless_before_after": [round(before), round(after)],
         "views_open": measured["views_open"],
     }
     print(f"{name}: {json.dumps(result)}", flush=True)
