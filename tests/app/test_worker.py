@@ -377,3 +377,22 @@ def test_accuracies_are_recomputed_at_most_every_accuracy_seconds(qtbot, running
     assert snapshots[-1].train_accuracy is not None
     # train and test accuracy each time: two calls per recomputation
     assert len(calls) <= 2 * (1.0 / w.ACCURACY_SECONDS + 3)
+
+
+def test_slow_steps_go_on_while_the_gui_draws(qtbot, running):
+    trainer = xor_trainer()
+    step = trainer.step
+
+    def slow_step(n=1):
+        time.sleep(2 * w.GATED_STEP_SECONDS * n)  # as a wide layer's BLAS would
+        return step(n)
+
+    trainer.step = slow_step
+    gate = DrawingGate(timeout=5.0)
+    run = running(trainer, gate=gate)
+    run.post(w.PLAY)
+    collect(qtbot, run, lambda s: s[-1].step > 5)
+    gate.close()
+    held = run.worker._trainer.steps
+    qtbot.waitUntil(lambda: run.worker._trainer.steps > held + 5, timeout=2000)
+    gate.open()

@@ -33,6 +33,10 @@ SETTINGS, EDIT, DATA, LOAD, STOP = "settings", "edit", "data", "load", "stop"
 # a chunk of steps should last about this long (seconds)
 CHUNK_SECONDS = 0.003
 MAX_CHUNK = 5000
+# steps shorter than this (seconds) are mostly interpreter work, so the worker
+# waits while the GUI draws; longer steps are mostly BLAS, which runs beside
+# the GUI without the interpreter, so the worker goes on
+GATED_STEP_SECONDS = 0.0005
 # snapshots per second at most: a little above the 30 a second the views
 # need, as a chunk can end a few milliseconds after a snapshot is due
 MAX_RATE = 36.0
@@ -155,6 +159,7 @@ class TrainingWorker(QObject):
         self._finished = False
         self._generation = 0
         self._chunk = 1
+        self._step_seconds = 0.0  # how long one step took in the last chunk
         self._sent_train = 0
         self._sent_test = 0
         self._history = None
@@ -293,7 +298,8 @@ class TrainingWorker(QObject):
         if not self._running or self._finished:
             self._sync_timer()
             return
-        self._gate.wait()  # the GUI is drawing: leave it the interpreter
+        if self._step_seconds < GATED_STEP_SECONDS:
+            self._gate.wait()  # the GUI is drawing: leave it the interpreter
         started = time.perf_counter()
         ok = self._guarded(self._trainer.step, self._chunk)
         self._adapt_chunk(time.perf_counter() - started)
@@ -304,6 +310,7 @@ class TrainingWorker(QObject):
 
     def _adapt_chunk(self, elapsed: float) -> None:
         """Grow or shrink the chunk so that it lasts about CHUNK_SECONDS."""
+        self._step_seconds = max(elapsed, 0.0) / max(self._chunk, 1)
         if elapsed <= 0:
             self._chunk = min(self._chunk * 2, MAX_CHUNK)
             return
