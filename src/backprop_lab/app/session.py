@@ -323,7 +323,7 @@ class TrainingSession(QObject):
         self._network, self._dataset, self._settings = network, dataset, settings
         trainer = self._make_trainer(network)
         if history is not None:
-            _restore_history(trainer, history)
+            trainer.restore_history(history)
         self._post(worker.LOAD, trainer)
         self._network_generation = self._generation
         self._set_running(False)
@@ -390,10 +390,3 @@ class TrainingSession(QObject):
         logger.error("training failed:\n%s", text)
         self._set_running(False)
         self.error_occurred.emit(text)
-
-
-def _restore_history(trainer, history) -> None:
-    """Give a fresh trainer the history saved with a project; steps go on."""
-    trainer.history = history.copy()
-    if len(history):
-        trainer.steps = int(history.steps[-1])
