@@ -64,7 +64,9 @@ def test_a_slow_gui_gets_one_snapshot_with_every_step(qtbot, window):
     received.clear()
     time.sleep(0.5)  # the GUI thread is busy: the worker keeps only the newest
     qtbot.wait(30)
-    assert len(received) <= 2
+    # a queue would deliver the ~18 snapshots of that half second; latest-wins
+    # delivers the newest one, and perhaps one more made during the wait
+    assert len(received) <= 3
     steps = window.session.history.steps
     assert np.array_equal(steps, np.arange(1, len(steps) + 1))
     assert len(steps) > seen
