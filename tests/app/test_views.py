@@ -128,6 +128,26 @@ def test_cost_history_grows_by_the_snapshots_deltas(qtbot, spiral, spiral_net):
     np.testing.assert_array_equal(view.train.x, np.arange(1, 51))
 
 
+def test_cost_view_draws_the_mean_of_each_block_of_steps(qtbot, spiral, spiral_net):
+    from backprop_lab.app.views.cost import MEAN_OF_STEPS
+
+    view = shown(qtbot, CostView(), spiral)
+    costs = np.random.default_rng(3).uniform(0.0, 1.0, 3 * MEAN_OF_STEPS + 7)
+    steps = np.arange(1, len(costs) + 1)
+    # two snapshots that split a block: the means must not depend on the split
+    cut = MEAN_OF_STEPS + 4
+    view.update_snapshot(history_snapshot(spiral_net, steps[:cut], costs[:cut]))
+    view.update_snapshot(history_snapshot(spiral_net, steps[cut:], costs[cut:]))
+    x, y = view.train_mean_curve.getData()
+    blocks = costs[: 3 * MEAN_OF_STEPS].reshape(3, MEAN_OF_STEPS)
+    np.testing.assert_array_equal(x, steps[MEAN_OF_STEPS - 1 :: MEAN_OF_STEPS][:3])
+    np.testing.assert_allclose(y, blocks.mean(axis=1))
+    view.update_snapshot(
+        history_snapshot(spiral_net, steps[:3], costs[:3], history_reset=True)
+    )
+    assert len(view.train_mean) == 0
+
+
 def test_history_reset_starts_the_curves_over(qtbot, spiral, spiral_net):
     view = shown(qtbot, CostView(), spiral)
     norms = shown(qtbot, GradientNormView(), spiral)

@@ -16,10 +16,13 @@ from backprop_lab.app.views.base import (
     thin_pen,
     watch_view,
 )
-from backprop_lab.app.views.history import Envelope
+from backprop_lab.app.views.history import BlockMeans, Envelope
 
 TRAIN_COLOR = palette_color(0)
 TEST_COLOR = palette_color(3)
+# the single steps' train cost, drawn faint behind the mean of blocks of steps
+STEP_COLOR = "#a9c6e8"
+MEAN_OF_STEPS = 25
 
 
 class CostView(View):
@@ -31,6 +34,8 @@ class CostView(View):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.train = Envelope(1)
+        self.train_mean = Envelope(1)
+        self._blocks = BlockMeans(MEAN_OF_STEPS)
         self.test = Envelope(1)
         self.accuracy = Envelope(2)
         self._build()
@@ -67,15 +72,23 @@ class CostView(View):
         plot.setLabel("left", "cost")
         plot.setLabel("bottom", "step")
         plot.addLegend(offset=(-10, 10), labelTextColor=FOREGROUND)
-        self.train_curve = history_curve(plot, TRAIN_COLOR, "train")
+        self.train_curve = history_curve(plot, STEP_COLOR, "train, each step")
+        self.train_mean_curve = history_curve(
+            plot, TRAIN_COLOR, f"train, mean of {MEAN_OF_STEPS} steps"
+        )
         self.test_curve = history_curve(plot, TEST_COLOR, "test")
         self.cursor = pg.InfiniteLine(angle=90, pen=thin_pen("#909090"))
         self.cursor.setVisible(False)
         plot.addItem(self.cursor, ignoreBounds=True)
         self.train_curves = HistoryCurves(plot, self.train, [self.train_curve])
+        self.train_mean_curves = HistoryCurves(
+            plot, self.train_mean, [self.train_mean_curve]
+        )
         self.test_curves = HistoryCurves(plot, self.test, [self.test_curve])
         self.follow = watch_view(
-            plot, (self.train_curves, self.test_curves), self._draw_costs
+            plot,
+            (self.train_curves, self.train_mean_curves, self.test_curves),
+            self._draw_costs,
         )
 
     def _build_accuracy_plot(self) -> None:
@@ -100,8 +113,9 @@ class CostView(View):
     # the view protocol
 
     def _clear(self) -> None:
-        for envelope in (self.train, self.test, self.accuracy):
+        for envelope in (self.train, self.train_mean, self.test, self.accuracy):
             envelope.clear()
+        self._blocks.clear()
         for curve in self._curves():
             curve.setData([], [])
         self.readout.setText("")
@@ -109,6 +123,7 @@ class CostView(View):
     def _curves(self):
         return (
             self.train_curve,
+            self.train_mean_curve,
             self.test_curve,
             self.train_accuracy_curve,
             self.test_accuracy_curve,
@@ -120,6 +135,9 @@ class CostView(View):
 
     def _record(self, snapshot) -> None:
         self.train.append(snapshot.new_steps, snapshot.new_train_costs)
+        steps, means = self._blocks.push(snapshot.new_steps, snapshot.new_train_costs)
+        if len(steps):
+            self.train_mean.append(steps, means[:, None])
         self.test.append(snapshot.new_test_steps, snapshot.new_test_costs)
         if snapshot.train_accuracy is not None and len(snapshot.new_steps):
             accuracy = (snapshot.train_accuracy, _or_nan(snapshot.test_accuracy))
@@ -133,6 +151,7 @@ class CostView(View):
 
     def _draw_costs(self) -> None:
         self.train_curves.draw()
+        self.train_mean_curves.draw()
         self.test_curves.draw()
         self.follow.fit()
 

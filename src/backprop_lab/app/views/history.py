@@ -244,3 +244,28 @@ def _buckets(parts, n_buckets):
     x[0::2] = x_first[starts]
     x[1::2] = x_last[ends]
     return x, y
+
+
+class BlockMeans:
+    """Means of consecutive blocks of `size` values, fed in pieces.
+
+    The minibatch cost of single steps is noisy; the mean of a block of steps
+    shows the trend. Each complete block gives one point at its last step.
+    """
+
+    def __init__(self, size: int):
+        self.size = int(size)
+        self.clear()
+
+    def clear(self) -> None:
+        self._x = np.zeros(0)
+        self._y = np.zeros(0)
+
+    def push(self, x, y) -> tuple[np.ndarray, np.ndarray]:
+        """The (step, mean) points of the blocks that `x`, `y` complete."""
+        x = np.concatenate([self._x, np.asarray(x, dtype=float)])
+        y = np.concatenate([self._y, np.asarray(y, dtype=float)])
+        done = len(x) // self.size * self.size
+        self._x, self._y = x[done:], y[done:]
+        blocks = y[:done].reshape(-1, self.size)
+        return x[self.size - 1 : done : self.size], blocks.mean(axis=1)
