@@ -19,7 +19,7 @@ import pyqtgraph.exporters
 from PySide6.QtCore import QRect, QRectF, QSize
 from PySide6.QtGui import QPainter
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QGraphicsItem, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QHBoxLayout, QVBoxLayout, QWidget
 
 from backprop_lab.app.views.history import Envelope
 
@@ -320,6 +320,19 @@ class View(QWidget):
             SvgPainterExporter(item).export(str(path))
             if not path.exists():
                 raise OSError(f"{path.name} could not be written")
+
+    def _lay_out(self, graphics, left=(), right=()) -> None:
+        """The plot area above a bar: `left` controls, a stretch, `right` ones."""
+        bar = QHBoxLayout()
+        for widget in left:
+            bar.addWidget(widget)
+        bar.addStretch(1)
+        for widget in right:
+            bar.addWidget(widget)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(graphics, 1)
+        layout.addLayout(bar)
 
     # what subclasses provide
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout
+from PySide6.QtWidgets import QCheckBox, QLabel
 
 from backprop_lab.app.views.base import (
     FOREGROUND,
@@ -53,14 +53,7 @@ class CostView(View):
         self.log_switch.toggled.connect(self._on_log_toggled)
         self.readout = QLabel("")
         self.readout.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        bar = QHBoxLayout()
-        bar.addWidget(self.log_switch)
-        bar.addStretch(1)
-        bar.addWidget(self.readout)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(self.graphics, 1)
-        layout.addLayout(bar)
+        self._lay_out(self.graphics, [self.log_switch], [self.readout])
 
         self._mouse_proxy = pg.SignalProxy(
             self.graphics.scene().sigMouseMoved, rateLimit=60, slot=self._on_mouse

@@ -7,7 +7,7 @@ below the last layer's: the gradient vanishes on its way back.
 import logging
 
 import pyqtgraph as pg
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout
+from PySide6.QtWidgets import QCheckBox, QLabel
 
 from backprop_lab.app.views.base import (
     FOREGROUND,
@@ -48,14 +48,7 @@ class GradientNormView(View):
         self.log_switch.toggled.connect(self._on_log_toggled)
         self.note = QLabel("")
         self._on_log_toggled(True)
-        bar = QHBoxLayout()
-        bar.addWidget(self.log_switch)
-        bar.addStretch(1)
-        bar.addWidget(self.note)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(self.graphics, 1)
-        layout.addLayout(bar)
+        self._lay_out(self.graphics, [self.log_switch], [self.note])
 
     def _clear(self) -> None:
         self.norms.clear()

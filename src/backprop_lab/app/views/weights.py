@@ -2,7 +2,7 @@
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout
+from PySide6.QtWidgets import QCheckBox, QLabel
 
 from backprop_lab.app.views.base import (
     SymmetricLevels,
@@ -83,15 +83,7 @@ class WeightsView(View):
         self.gradient_switch.toggled.connect(self._on_gradient_toggled)
         self.note = QLabel("")
         self.readout = QLabel("")
-        bar = QHBoxLayout()
-        bar.addWidget(self.gradient_switch)
-        bar.addWidget(self.note)
-        bar.addStretch(1)
-        bar.addWidget(self.readout)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(self.graphics, 1)
-        layout.addLayout(bar)
+        self._lay_out(self.graphics, [self.gradient_switch, self.note], [self.readout])
         self._mouse_proxy = pg.SignalProxy(
             self.graphics.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse
         )
