@@ -289,8 +289,9 @@ class ChainRulePanel(QWidget):
         # through a softmax layer a path is w * dC/dz: no slope column
         self.paths.setColumnHidden(2, softmax)
         after = ex.next_delta if softmax else ex.next_sensitivity
+        factor = "∂C/∂z" if softmax else "∂C/∂a"
         self.paths.setHorizontalHeaderLabels(
-            ("to", "w", f"{symbol}'(z)", "∂C/∂z" if softmax else "∂C/∂a", "term", "%")
+            ("to", "w", f"{symbol}'(z)", factor, "term", "%")
         )
         self.paths.setRowCount(len(order) + 1)
         for row, i in enumerate(order):
@@ -410,7 +411,9 @@ def _sensitivity_note(ex) -> str:
 
 
 def _softmax_note(ex) -> str:
-    simple = " For cross-entropy it is simply a − y." if ex.cost != "quadratic" else ""
+    simple = ""
+    if ex.cost != "quadratic":
+        simple = " For cross-entropy it is simply a − y."
     return (
         "how sensitive the cost is to this neuron's weighted input. A softmax "
         "neuron's activation depends on the weighted inputs of its whole layer, "
@@ -432,10 +435,8 @@ def _moved_text(ex, move: StepMove, is_weight: bool) -> str:
     if move.steps != 1:
         return text + f" That is the sum of {move.steps} steps."
     sgd = -move.learning_rate * move.gradient
-    rule = (
-        f" −η · {d_sym(name)} = −{fmt(move.learning_rate)} × {fmt(move.gradient)} "
-        f"= <b>{fmt(sgd)}</b>"
-    )
+    eta, gradient = fmt(move.learning_rate), fmt(move.gradient)
+    rule = f" −η · {d_sym(name)} = −{eta} × {gradient} = <b>{fmt(sgd)}</b>"
     if move.optimizer in (None, "sgd"):
         extra = " (plus the penalty term)" if move.penalty else ""
         return text + f" Plain SGD moves it by{rule}{extra}."

@@ -397,7 +397,8 @@ class WishesPanel(QWidget):
         self.table = make_table(
             "wishes", ("output", "a", "y", "wish", "batch mean", "want up")
         )
-        self.steps = make_table("wish_steps", ("output", "−∂C/∂z", "mean", "bias step"))
+        columns = ("output", "−∂C/∂z", "mean", "bias step")
+        self.steps = make_table("wish_steps", columns)
         self.summary = _result_label("wishes_summary")
         layout = QVBoxLayout(self)
         layout.addWidget(
