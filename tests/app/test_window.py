@@ -106,6 +106,10 @@ def test_hidden_views_catch_up_on_the_whole_history_when_shown(qtbot, window):
     dock.raise_()
     qtbot.waitUntil(lambda: view.snapshot is not None)
     assert view.snapshot.step == window.session.snapshot.step
+    # every step recorded while hidden, and drawn once shown
+    np.testing.assert_array_equal(view.train.x, window.session.history.steps)
+    qtbot.waitUntil(lambda: len(view.train_curve.getData()[0]) > 0)
+    assert view.train_curve.getData()[0][-1] == window.session.snapshot.step
 
 
 def test_divergence_on_spiral_pauses_and_says_what_to_try(qtbot, window):

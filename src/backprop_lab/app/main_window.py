@@ -112,7 +112,6 @@ class MainWindow(QMainWindow):
         self.store = store if store is not None else default_store()
         self.undo_stack = QUndoStack(self)
         self.view_docks: list[QDockWidget] = []
-        self._missed: set[int] = set()  # views hidden while snapshots came
         self._hidden_for_data: set[int] = set()  # views the data has no use for
         self._other_changes = False
         self._saved_step = 0
@@ -261,14 +260,11 @@ class MainWindow(QMainWindow):
 
     def _build_view_docks(self) -> None:
         self.views = []
-        for index, view_class in enumerate(ALL_VIEWS):
+        for view_class in ALL_VIEWS:
             view = view_class()
             view.set_pacer(self.pacer)
             dock = self._dock(view.title, view, fenced=True)
             dock.setObjectName(f"view-{view_class.__name__}")
-            dock.visibilityChanged.connect(
-                lambda shown, i=index: self._on_view_shown(i, shown)
-            )
             self.views.append(view)
             self.view_docks.append(dock)
         self._arrange_view_docks()
@@ -452,11 +448,9 @@ class MainWindow(QMainWindow):
     def _on_snapshot(self, snapshot: Snapshot) -> None:
         started = time.perf_counter()
         self.canvas.update_snapshot(snapshot)
-        for index, (view, dock) in enumerate(zip(self.views, self.view_docks)):
-            if _shown(dock):
-                view.update_snapshot(snapshot)
-            else:
-                self._missed.add(index)
+        for view in self.views:
+            # a hidden view only records the history; it draws when shown
+            view.update_snapshot(snapshot)
         self._update_panels(snapshot)
         self._pace(time.perf_counter() - started)
 
@@ -562,14 +556,6 @@ class MainWindow(QMainWindow):
         last = text.strip().splitlines()[-1] if text.strip() else "unknown error"
         self.banner.show_message(f"Training stopped by an error: {last}")
         self.statusBar().showMessage(f"Training stopped by an error: {last}", 15000)
-
-    def _on_view_shown(self, index: int, shown: bool) -> None:
-        latest = self.session.snapshot
-        if shown and latest is not None and index in self._missed:
-            self._missed.discard(index)
-            view = self.views[index]
-            view.reset()
-            view.update_snapshot(self.session.history.as_snapshot(latest))
 
     def _on_inspector_shown(self, shown: bool) -> None:
         if shown:

@@ -101,18 +101,6 @@ class HistoryBuffer:
         self._norms = GrowingArray(merged.shape[1:])
         self._norms.append(merged)
 
-    def as_snapshot(self, latest: Snapshot) -> Snapshot:
-        """`latest` carrying the whole history, for a view that starts over."""
-        return dataclasses.replace(
-            latest,
-            new_steps=self.steps.copy(),
-            new_train_costs=self.train.copy(),
-            new_test_steps=self.test_steps.copy(),
-            new_test_costs=self.test.copy(),
-            new_grad_norms=self.grad_norms.copy(),
-            history_reset=True,
-        )
-
 
 def share_the_processor() -> None:
     """Leave the GUI thread the interpreter and a processor core while training.
