@@ -6,7 +6,9 @@ open, and this measures:
   both measured in this run on the same network, data and settings; the
   headless rate is measured just before and just after the in-app run and
   averaged, as the machine's speed drifts (shared cores);
-- updates_per_s: snapshots drawn into the views per second;
+- updates_per_s: snapshots handed to the views per second (each view
+  records every one; how often it redraws is paced separately);
+- draws_per_s: how often each open view actually redrew, per second;
 - stall_p50_ms, stall_p99_ms, stall_max_ms: how late a 5 ms heartbeat timer
   on the GUI thread fires.
 
@@ -95,6 +97,22 @@ def open_every_view(window) -> int:
     return len(open_docks)
 
 
+def count_draws(window) -> dict:
+    """Count each shown view's redraws (its _draw calls), by title."""
+    counts = {}
+    for view, dock in zip(window.views, window.view_docks, strict=True):
+        if not dock.isVisible():
+            continue
+        counts[view.title] = 0
+
+        def counted(draw=view._draw, title=view.title):
+            counts[title] += 1
+            draw()
+
+        view._draw = counted
+    return counts
+
+
 class Heartbeat:
     """A 5 ms timer on the GUI thread; records how late each tick is."""
 
@@ -126,11 +144,14 @@ def in_app(app, window, net, data, settings, seconds: float) -> dict:
     wait(app, 500)
     updates = []
     session.snapshot_ready.connect(lambda s: updates.append(s.step))
+    draws = count_draws(window)
     heartbeat = Heartbeat()
     session.play()
     wait(app, 300)
     first = session.snapshot.step
     updates.clear()
+    for title in draws:
+        draws[title] = 0
     heartbeat.start()
     started = time.perf_counter()
     wait(app, int(seconds * 1000))
@@ -143,6 +164,7 @@ def in_app(app, window, net, data, settings, seconds: float) -> dict:
     return {
         "steps_per_s": (last - first) / elapsed,
         "updates_per_s": len(updates) / elapsed,
+        "draws_per_s": {t: round(n / elapsed, 1) for t, n in draws.items()},
         "stall_p50_ms": float(np.percentile(late, 50)),
         "stall_p99_ms": float(np.percentile(late, 99)),
         "stall_max_ms": float(late.max()),
@@ -166,6 +188,7 @@ def run_case(app, window, name, case, seconds, headless_seconds) -> dict:
         "headless_steps_per_s": round(headless),
         "headless_before_after": [round(before), round(after)],
         "views_open": measured["views_open"],
+        "draws_per_s": measured["draws_per_s"],
     }
     print(f"{name}: {json.dumps(result)}", flush=True)
     return result

@@ -28,7 +28,7 @@ DUTY = 0.3
 MAX_HOLD = 0.5
 # the share of the GUI thread's time that paced drawings (and their painting)
 # may take while training
-DRAW_DUTY = 0.15
+DRAW_DUTY = 0.2
 # the longest rest the pacer takes after one drawing (seconds)
 MAX_REST = 0.25
 # the longest a drawing and its painting keep the worker waiting (seconds)
