@@ -337,7 +337,8 @@ class View(QWidget):
     # what subclasses provide
 
     def _export_item(self):
-        raise NotImplementedError
+        """The graphics item an export draws: the whole plot area."""
+        return self.graphics.ci
 
     def _clear(self) -> None:
         """Empty histories and items (reset, or a snapshot's history_reset)."""

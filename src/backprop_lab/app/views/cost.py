@@ -148,9 +148,6 @@ class CostView(View):
         self.test_curves.draw()
         self.follow.fit()
 
-    def _export_item(self):
-        return self.graphics.ci
-
     # user actions
 
     def _on_log_toggled(self, on: bool) -> None:

@@ -271,9 +271,6 @@ class DecisionMapView(View):
             self._architecture = architecture
         self.neurons.show(outputs)
 
-    def _export_item(self):
-        return self.graphics.ci
-
 
 def _class_labels(Y) -> np.ndarray:
     Y = np.asarray(Y)

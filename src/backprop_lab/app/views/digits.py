@@ -104,6 +104,3 @@ class DigitsWeightsView(View):
             yRange=(-3, rows * (SIDE + GAP + 1)),
             padding=0,
         )
-
-    def _export_item(self):
-        return self.graphics.ci

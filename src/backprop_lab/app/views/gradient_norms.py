@@ -84,9 +84,6 @@ class GradientNormView(View):
         self.history.draw()
         self.follow.fit()
 
-    def _export_item(self):
-        return self.graphics.ci
-
     def _on_log_toggled(self, on: bool) -> None:
         self.plot.setLogMode(x=False, y=on)
         label = "|dC/dW| (log scale)" if on else "|dC/dW|"

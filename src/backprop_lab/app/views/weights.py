@@ -128,9 +128,6 @@ class WeightsView(View):
             for layer in range(n_layers)
         ]
 
-    def _export_item(self):
-        return self.graphics.ci
-
     def _on_mouse(self, event) -> None:
         position = event[0]
         for heatmap in self.heatmaps:
