@@ -75,3 +75,45 @@ def test_views_sit_in_two_tab_groups_with_no_stray_tab_bar(make_window, store):
     first.close()
     second = make_window()
     assert _visible_tab_groups(second) == expected
+
+
+def _press(qtbot, canvas, text, near_x):
+    from PySide6.QtCore import Qt
+
+    item = min(
+        (b for b in canvas.buttons() if b.text == text),
+        key=lambda b: abs(b.scenePos().x() - near_x),
+    )
+    where = canvas.mapFromScene(item.scenePos())
+    qtbot.mouseClick(
+        canvas.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier(0), where
+    )
+
+
+def test_a_network_built_with_canvas_buttons_trains_xor(qtbot, window):
+    from backprop_lab.app import canvas_items as ci
+
+    canvas, session = window.canvas, window.session
+    hidden = session.network.sizes[1]
+    _press(qtbot, canvas, "+", ci.COLUMN)  # one more neuron in hidden layer 1
+    assert session.network.sizes == [2, hidden + 1, 1]
+    _press(qtbot, canvas, "+ layer", 1.5 * ci.COLUMN)  # a second hidden layer
+    assert len(session.network.sizes) == 4
+    assert window.undo_stack.count() == 2
+    data = session.dataset
+    start = session.network.cost(data.X_train, data.Y_train, session.settings.cost)
+    window.play_action.trigger()
+    qtbot.waitUntil(
+        lambda: (
+            session.snapshot.network.sizes == session.network.sizes
+            and session.snapshot.step > 200
+        ),
+        timeout=10000,
+    )
+
+    def trained() -> bool:
+        net = session.network
+        return net.cost(data.X_train, data.Y_train, session.settings.cost) < start / 2
+
+    qtbot.waitUntil(trained, timeout=20000)
+    window.play_action.trigger()
