@@ -115,7 +115,3 @@ def plain_w(layer: int, j: int, k: int) -> str:
         + indices(j, k).translate(_SUBSCRIPT)
         + f"({layer + 1})".translate(_SUPERSCRIPT)
     )
-
-
-def plain_b(layer: int, j: int) -> str:
-    return "b" + str(j).translate(_SUBSCRIPT) + f"({layer + 1})".translate(_SUPERSCRIPT)

@@ -362,11 +362,9 @@ class HistoryCurves:
         self.envelope = envelope
         self.curves = curves
         self.follower = follower
-        self.clipped = False
 
     def draw(self) -> None:
         x_range = self.visible_x_range()
-        self.clipped = x_range is not None
         x, y = self.envelope.points(self.n_buckets(), x_range)
         for column, curve in enumerate(self.curves):
             curve.setData(x, y[:, column])
